@@ -1,0 +1,228 @@
+/* cli.c - options, help and version text. */
+#include "mp_config.h"
+
+#include <archive.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <hs/hs.h>
+#include <json-c/json_c_version.h>
+#include <magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "cli.h"
+#include "log.h"
+
+enum {
+	OPT_RULES = 256, OPT_NO_DEFAULT_RULES, OPT_FORMAT, OPT_EXCLUDE, OPT_MAX_FILE_SIZE, OPT_FOLLOW,
+	OPT_ONE_FS, OPT_SHOW_SECRETS, OPT_LIMIT, OPT_NO_CACHE, OPT_CACHE_DIR, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"threads", required_argument, NULL, 'j'},
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
+	{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
+	{"one-file-system", no_argument, NULL, OPT_ONE_FS},
+	{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+void mp_cli_version(void)
+{
+	printf("magpie %s\n", PACKAGE_VERSION);
+	printf("Vectorscan/Hyperscan %s; PCRE2 %d.%d; %s; libmagic %d; json-c %s; libyaml %s\n", hs_version(),
+	       PCRE2_MAJOR, PCRE2_MINOR, archive_version_string(), magic_version(), json_c_version(),
+	       yaml_get_version_string());
+}
+
+void mp_cli_help(enum mp_command cmd)
+{
+	if (cmd == MP_CMD_RULES_LIST || cmd == MP_CMD_RULES_CHECK) {
+		fputs("Usage: magpie rules list [--rules PATH]... [--no-default-rules] [--format text|json] [FILE...]\n"
+		      "       magpie rules check [--rules PATH]... [FILE...]\n"
+		      "\n"
+		      "list   print every rule: id, category, severity, name (json adds pattern,\n"
+		      "       keywords, validators, file and line)\n"
+		      "check  compile the rules and run every rule's examples and negative\n"
+		      "       examples through the full matcher; exit 0 when all behave, 2 otherwise\n"
+		      "With FILE arguments only those rule files or directories are used.\n", stdout);
+		return;
+	}
+	fputs("Usage: magpie scan [OPTIONS] PATH...\n"
+	      "       magpie rules list|check [OPTIONS] [FILE...]\n"
+	      "       magpie --help | --version\n"
+	      "\n"
+	      "Find secrets and personal data in files. A directory is walked, a file is\n"
+	      "scanned, - reads standard input.\n"
+	      "\n"
+	      "Options for scan:\n"
+	      "  -j, --threads N         worker threads (default: online CPUs)\n"
+	      "      --rules PATH        add a rule file or directory; a rule with the id of a\n"
+	      "                          default rule replaces it (repeatable)\n"
+	      "      --no-default-rules  use only the --rules files\n"
+	      "      --format FMT        json, jsonl or text (default: text on a terminal, else json)\n"
+	      "  -o, --output FILE       write results to FILE\n"
+	      "      --exclude GLOB      skip matching paths (repeatable); a GLOB without '/'\n"
+	      "                          matches names, one with '/' matches the path below the\n"
+	      "                          scan root; '**' spans directories\n"
+	      "      --max-file-size N   skip files larger than N bytes (K/M/G suffixes; 0: no limit)\n"
+	      "      --follow-symlinks   follow symbolic links (loops are detected)\n"
+	      "      --one-file-system   do not cross into other file systems\n"
+	      "      --show-secrets      print secrets in full (redacted by default)\n"
+	      "      --limit NAME=VALUE  change a named limit (below)\n"
+	      "      --no-cache          neither read nor write the compiled-rules cache\n"
+	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
+	      "  -q, --quiet             no notices on stderr, no text summary\n"
+	      "\n"
+	      "Limits (--limit NAME=VALUE):\n", stdout);
+	for (int i = 0; i < MP_CAP__COUNT; i++)
+		printf("  %-20s %s (default %llu)\n", mp_cap_defs[i].name, mp_cap_defs[i].help,
+		       (unsigned long long)mp_cap_defs[i].def);
+	fputs("\nExit status: 0 nothing found, 1 findings, 2 usage or fatal error.\n"
+	      "See magpie(1), doc/output.md and doc/rules.md.\n", stdout);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	mp_log_error("%s (see 'magpie --help')", msg);
+	return 2;
+}
+
+static int push_str(char ***v, size_t *n, char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (nv == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
+{
+	char err[256];
+	int c, first;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	s->threads = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	s->format = MP_FMT_JSON;
+	mp_caps_defaults(s->caps);
+
+	if (argc < 2)
+		return usage_error("%s", "no command given");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		s->cmd = MP_CMD_HELP;
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		s->cmd = MP_CMD_VERSION;
+		return 0;
+	}
+	if (strcmp(argv[1], "scan") == 0) {
+		s->cmd = MP_CMD_SCAN;
+		first = 2;
+	} else if (strcmp(argv[1], "rules") == 0) {
+		if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
+			if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
+				s->cmd = MP_CMD_HELP;
+				return 0;
+			}
+			return usage_error("%s", "'rules' takes 'list' or 'check'");
+		}
+		s->cmd = strcmp(argv[2], "list") == 0 ? MP_CMD_RULES_LIST : MP_CMD_RULES_CHECK;
+		first = 3;
+	} else {
+		return usage_error("unknown command '%s'", argv[1]);
+	}
+
+	optind = first;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:o:q", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1024)
+				return usage_error("--threads takes a number from 1 to 1024, got '%s'", optarg);
+			s->threads = (unsigned)v;
+			break;
+		}
+		case OPT_RULES:
+			if (push_str(&s->rule_paths, &s->nrule_paths, optarg) != 0)
+				return usage_error("%s", "out of memory");
+			break;
+		case OPT_NO_DEFAULT_RULES: s->no_default_rules = true; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				s->format = MP_FMT_JSON;
+			else if (strcmp(optarg, "jsonl") == 0)
+				s->format = MP_FMT_JSONL;
+			else if (strcmp(optarg, "text") == 0)
+				s->format = MP_FMT_TEXT;
+			else
+				return usage_error("--format takes json, jsonl or text, got '%s'", optarg);
+			s->format_set = true;
+			break;
+		case 'o': s->output = optarg; break;
+		case OPT_EXCLUDE:
+			if (mp_ignore_add(&s->ignore, optarg) != 0)
+				return usage_error("%s", "out of memory");
+			break;
+		case OPT_MAX_FILE_SIZE:
+			if (mp_caps_set_one(s->caps, MP_CAP_FILE_SIZE, optarg, err, sizeof err) != 0)
+				return usage_error("--max-file-size: %s", err);
+			break;
+		case OPT_FOLLOW: s->follow_symlinks = true; break;
+		case OPT_ONE_FS: s->one_file_system = true; break;
+		case OPT_SHOW_SECRETS: s->show_secrets = true; break;
+		case OPT_LIMIT:
+			if (mp_caps_set(s->caps, optarg, err, sizeof err) != 0)
+				return usage_error("--limit: %s", err);
+			break;
+		case OPT_NO_CACHE: s->no_cache = true; break;
+		case OPT_CACHE_DIR: s->cache_dir = optarg; break;
+		case 'q': s->quiet = true; break;
+		case OPT_HELP:
+			mp_cli_help(s->cmd);
+			s->cmd = MP_CMD_HELP;
+			s->help_printed = true;
+			return 0;
+		case OPT_VERSION: s->cmd = MP_CMD_VERSION; return 0;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (push_str(&s->paths, &s->npaths, argv[i]) != 0)
+			return usage_error("%s", "out of memory");
+	if (s->cmd == MP_CMD_SCAN && s->npaths == 0)
+		return usage_error("%s", "scan: no PATH given (use . for the current directory, - for stdin)");
+	if (s->caps[MP_CAP_SEGMENT_SIZE] < 4 * s->caps[MP_CAP_MATCH_WIDTH])
+		return usage_error("%s", "--limit: segment-size must be at least 4 times match-width");
+	return 0;
+}

@@ -1,0 +1,350 @@
+/* hsdb.c - compile, serialize and reload the pattern database.
+ *
+ * Cache file layout (all integers little-endian as written by this host; the
+ * key covers the platform, so a foreign file never matches):
+ *   "MPHSDB02"  magic
+ *   key[32]     SHA-256 of engine version, Vectorscan version, platform,
+ *               match-width cap and every rule's pattern and max_length
+ *   u32 n       rules
+ *   u32 meta[n] width | prefilter << 31
+ *   sum[32]     SHA-256 of the payload
+ *   u64 len     payload bytes
+ *   payload     hs_serialize_database output
+ * A file that fails any check is ignored and rewritten.
+ */
+#include "mp_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hsdb.h"
+#include "log.h"
+
+#define CACHE_MAGIC "MPHSDB02"
+#define CACHE_MAX (512u << 20)  /* a cache file larger than this is ignored */
+
+char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+
+	if (opts->cache_dir)
+		return strdup(opts->cache_dir);
+	if (x && x[0] == '/') {
+		if (asprintf(&dir, "%s/magpie", x) < 0)
+			return NULL;
+	} else if (home && home[0] == '/') {
+		if (asprintf(&dir, "%s/.cache/magpie", home) < 0)
+			return NULL;
+	}
+	return dir;
+}
+
+static void compute_key(const struct mp_ruleset *rs, uint64_t width_cap, unsigned char key[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	hs_platform_info_t plat;
+	const char *v = hs_version();
+
+	memset(&plat, 0, sizeof plat);
+	hs_populate_platform(&plat);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, CACHE_MAGIC PACKAGE_VERSION, sizeof CACHE_MAGIC PACKAGE_VERSION);
+	EVP_DigestUpdate(md, v, strlen(v) + 1);
+	EVP_DigestUpdate(md, &plat, sizeof plat);
+	EVP_DigestUpdate(md, &width_cap, sizeof width_cap);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct mp_rule *r = &rs->rules[i];
+		EVP_DigestUpdate(md, r->pattern, strlen(r->pattern) + 1);
+		EVP_DigestUpdate(md, &r->max_length, sizeof r->max_length);
+	}
+	EVP_DigestFinal_ex(md, key, NULL);
+	EVP_MD_CTX_free(md);
+}
+
+static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char *fmt, const char *detail)
+{
+	char *msg = NULL;
+	char **v;
+
+	if (asprintf(&msg, "%s:%d: rule '%s': ", r->file, r->line, r->id) < 0)
+		return;
+	char *full = NULL;
+	if (asprintf(&full, "%s%s%s", msg, fmt, detail ? detail : "") < 0) {
+		free(msg);
+		return;
+	}
+	free(msg);
+	v = realloc(rs->errors, (rs->nerrors + 1) * sizeof *v);
+	if (v == NULL) {
+		free(full);
+		return;
+	}
+	rs->errors = v;
+	v[rs->nerrors++] = full;
+}
+
+/* Decide each rule's width and mode; disable the ones that cannot work. */
+static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct mp_rule *r = &rs->rules[i];
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *cerr = NULL;
+		int pcre_err;
+		PCRE2_SIZE pcre_off;
+		char detail[300];
+
+		r->disabled = false;
+		r->prefilter = false;
+		pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0,
+						 &pcre_err, &pcre_off, NULL);
+		if (code == NULL) {
+			PCRE2_UCHAR m[200];
+			pcre2_get_error_message(pcre_err, m, sizeof m);
+			snprintf(detail, sizeof detail, "%s at offset %zu", (char *)m, (size_t)pcre_off);
+			add_error(rs, r, "pattern does not compile: ", detail);
+			r->disabled = true;
+			continue;
+		}
+		pcre2_code_free(code);
+		if (hs_expression_info(r->pattern, 0, &info, &cerr) != HS_SUCCESS) {
+			hs_free_compile_error(cerr);
+			cerr = NULL;
+			if (hs_expression_info(r->pattern, HS_FLAG_PREFILTER, &info, &cerr) != HS_SUCCESS) {
+				add_error(rs, r, "Vectorscan rejects the pattern: ", cerr ? cerr->message : "?");
+				hs_free_compile_error(cerr);
+				r->disabled = true;
+				continue;
+			}
+			r->prefilter = true;
+		}
+		if (info->max_width == UINT_MAX && r->max_length == 0) {
+			add_error(rs, r, "the pattern can match unbounded text; declare max_length", NULL);
+			r->disabled = true;
+		} else {
+			r->width = r->max_length ? r->max_length : info->max_width;
+			if (r->width > width_cap) {
+				snprintf(detail, sizeof detail, "%u bytes is over the match-width limit (%llu)",
+					 r->width, (unsigned long long)width_cap);
+				add_error(rs, r, "match width: ", detail);
+				r->disabled = true;
+			}
+		}
+		free(info);
+	}
+}
+
+static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned char key[32], hs_database_t **db)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	unsigned char *data = NULL, sum[32];
+	size_t off, n = rs->n;
+	uint32_t nr;
+	uint64_t len;
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8 + 32 + 4 + 32 + 8 ||
+	    (uint64_t)st.st_size > CACHE_MAX)
+		goto out;
+	data = malloc((size_t)st.st_size);
+	if (data == NULL)
+		goto out;
+	for (off = 0; off < (size_t)st.st_size;) {
+		ssize_t got = read(fd, data + off, (size_t)st.st_size - off);
+		if (got <= 0)
+			goto out;
+		off += (size_t)got;
+	}
+	if (memcmp(data, CACHE_MAGIC, 8) != 0 || memcmp(data + 8, key, 32) != 0)
+		goto out;
+	memcpy(&nr, data + 40, 4);
+	if (nr != n || (size_t)st.st_size < 44 + 4 * n + 40)
+		goto out;
+	off = 44 + 4 * n;
+	memcpy(&len, data + off + 32, 8);
+	if (len != (uint64_t)st.st_size - (off + 40))
+		goto out;
+	EVP_Digest(data + off + 40, len, sum, NULL, EVP_sha256(), NULL);
+	if (memcmp(sum, data + off, 32) != 0)
+		goto out;
+	if (hs_deserialize_database((const char *)data + off + 40, len, db) != HS_SUCCESS)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m;
+		memcpy(&m, data + 44 + 4 * i, 4);
+		rs->rules[i].width = m & 0x7fffffffu;
+		rs->rules[i].prefilter = (m >> 31) != 0;
+		rs->rules[i].disabled = false;
+	}
+	rc = 0;
+out:
+	free(data);
+	close(fd);
+	return rc;
+}
+
+static int mkdirs(const char *dir)
+{
+	char *p = strdup(dir);
+	int rc = 0;
+
+	if (p == NULL)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0700) != 0 && errno != EEXIST)
+				rc = -1;
+			*s = '/';
+		}
+	}
+	if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static void write_cache(const char *dir, const char *path, const struct mp_ruleset *rs,
+			const unsigned char key[32], const hs_database_t *db)
+{
+	char *bytes = NULL, *tmp = NULL;
+	size_t len = 0;
+	unsigned char sum[32];
+	uint32_t nr = (uint32_t)rs->n;
+	uint64_t len64;
+	FILE *f = NULL;
+	int ok = 1;
+
+	if (mkdirs(dir) != 0 || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+		return;
+	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+		goto out;
+	f = fopen(tmp, "wb");
+	if (f == NULL)
+		goto out;
+	EVP_Digest(bytes, len, sum, NULL, EVP_sha256(), NULL);
+	len64 = len;
+	ok &= fwrite(CACHE_MAGIC, 8, 1, f) == 1;
+	ok &= fwrite(key, 32, 1, f) == 1;
+	ok &= fwrite(&nr, 4, 1, f) == 1;
+	for (size_t i = 0; i < rs->n; i++) {
+		uint32_t m = rs->rules[i].width | (rs->rules[i].prefilter ? 0x80000000u : 0);
+		ok &= fwrite(&m, 4, 1, f) == 1;
+	}
+	ok &= fwrite(sum, 32, 1, f) == 1;
+	ok &= fwrite(&len64, 8, 1, f) == 1;
+	ok &= fwrite(bytes, len, 1, f) == 1;
+	if (fclose(f) != 0)
+		ok = 0;
+	f = NULL;
+	/* Rename is atomic: a concurrent reader sees the old file or the new one. */
+	if (!ok || rename(tmp, path) != 0)
+		unlink(tmp);
+out:
+	free(tmp);
+	free(bytes);
+}
+
+int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out,
+		  char *err, size_t errlen)
+{
+	unsigned char key[32];
+	char hex[65], *dir = NULL, *path = NULL;
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	hs_compile_error_t *cerr = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof *out);
+	if (rs->n == 0) {
+		snprintf(err, errlen, "no rules loaded");
+		return -1;
+	}
+	compute_key(rs, opts->match_width, key);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	if (opts->use_cache && (dir = mp_hsdb_cache_dir(opts)) != NULL &&
+	    asprintf(&path, "%s/%s.hsdb", dir, hex) >= 0 &&
+	    read_cache(path, rs, key, &out->db) == 0) {
+		out->from_cache = true;
+		out->npatterns = (unsigned)rs->n;
+	} else {
+		check_rules(rs, opts->match_width);
+		exprs = calloc(rs->n, sizeof *exprs);
+		flags = calloc(rs->n, sizeof *flags);
+		ids = calloc(rs->n, sizeof *ids);
+		if (exprs == NULL || flags == NULL || ids == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		unsigned n = 0;
+		for (size_t i = 0; i < rs->n; i++) {
+			if (rs->rules[i].disabled)
+				continue;
+			exprs[n] = rs->rules[i].pattern;
+			flags[n] = rs->rules[i].prefilter ? HS_FLAG_PREFILTER : 0;
+			ids[n] = (unsigned)i;
+			n++;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "no usable rules");
+			goto out;
+		}
+		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &out->db, &cerr) != HS_SUCCESS) {
+			snprintf(err, errlen, "cannot build the pattern database: %s (pattern %d)",
+				 cerr ? cerr->message : "?", cerr ? cerr->expression : -1);
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		out->npatterns = n;
+		/* Only a database made from every rule is worth caching: with a
+		 * disabled rule the errors must be reported again next time. */
+		if (opts->use_cache && path != NULL && n == rs->n)
+			write_cache(dir, path, rs, key, out->db);
+	}
+	if (hs_alloc_scratch(out->db, &out->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+		goto out;
+	}
+	rs->max_width = 0;
+	rs->max_distance = 0;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct mp_rule *r = &rs->rules[i];
+		if (r->disabled)
+			continue;
+		if (r->width > rs->max_width)
+			rs->max_width = r->width;
+		if (r->kw_distance > rs->max_distance)
+			rs->max_distance = r->kw_distance;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		mp_hsdb_free(out);
+	free(exprs);
+	free(flags);
+	free(ids);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+void mp_hsdb_free(struct mp_hsdb *h)
+{
+	if (h->scratch)
+		hs_free_scratch(h->scratch);
+	if (h->db)
+		hs_free_database(h->db);
+	memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,42 @@
+/* hsdb.h - one Vectorscan block-mode database for every enabled rule,
+ * cached on disk.
+ *
+ * Built once on the main thread; afterwards the database and the prototype
+ * scratch are read-only and shared. Each worker clones the scratch.
+ */
+#ifndef MP_HSDB_H
+#define MP_HSDB_H
+
+#include <hs/hs.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules.h"
+
+struct mp_hsdb {
+	hs_database_t *db;       /* pattern id = rule index */
+	hs_scratch_t *scratch;   /* prototype for hs_clone_scratch */
+	bool from_cache;         /* loaded from the cache rather than compiled */
+	unsigned npatterns;      /* rules in the database */
+};
+
+struct mp_hsdb_opts {
+	const char *cache_dir;   /* NULL: $XDG_CACHE_HOME/magpie or ~/.cache/magpie */
+	bool use_cache;
+	uint64_t match_width;    /* the match-width cap */
+};
+
+/* Validate every rule's pattern (Vectorscan and PCRE2), set each rule's
+ * width, prefilter and disabled fields, and build or load the database.
+ * A rule whose pattern is rejected is disabled with a message appended to
+ * rs->errors. Returns 0, or -1 with err set when no database could be made
+ * (e.g. no usable rule). */
+int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out,
+		  char *err, size_t errlen);
+
+void mp_hsdb_free(struct mp_hsdb *h);
+
+/* The cache directory in use for opts (malloc'd), or NULL. */
+char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts);
+
+#endif

@@ -1,0 +1,20 @@
+/* keywords.h - keyword proximity, as Amazon Macie checks it.
+ *
+ * A keyword counts when it lies wholly within `distance` bytes before the
+ * value's start or after its end. Comparison ignores ASCII case, and treats
+ * ' ', '_' and '-' as the same character, so "api key", "API_KEY" and
+ * "api-key" are one keyword. Non-ASCII bytes compare exactly.
+ */
+#ifndef MP_KEYWORDS_H
+#define MP_KEYWORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules.h"
+
+/* buf[0..len) is the visible text; [start, end) is the value inside it.
+ * Pure, thread-safe. */
+bool mp_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end);
+
+#endif

@@ -1,0 +1,189 @@
+/* pool.c - the workers. */
+#include "mp_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+#include "walk.h"
+
+static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct mp_worker *w = ctx;
+	const struct mp_rule *base = w->sh->engine->rules->rules;
+
+	mp_record_finding(&w->batch, w->sh->sink, loc, f);
+	w->stats.findings++;
+	w->stats.by_rule[f->rule - base]++;
+	if (w->batch.buf.len > MP_BATCH_FLUSH)
+		mp_sink_write(w->sh->sink, &w->batch);
+}
+
+void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
+{
+	struct mp_worker *w = ctx;
+	struct mp_buf where;
+
+	mp_record_notice(&w->batch, w->sh->sink, loc, kind, message);
+	w->stats.notices++;
+	w->stats.by_kind[mp_notice_kind(kind)]++;
+	mp_buf_init(&where, 1u << 20);
+	mp_loc_display(loc, &where);
+	mp_log_notice("%s: %s: %s", where.data ? where.data : "", kind, message);
+	mp_buf_free(&where);
+	if (w->batch.buf.len > MP_BATCH_FLUSH)
+		mp_sink_write(w->sh->sink, &w->batch);
+}
+
+struct fd_reader {
+	int fd;
+	bool sized;        /* stop after `left` bytes (from fstat), saving a read() */
+	uint64_t left;
+	int err;
+};
+
+static long fd_read(void *ctx, void *buf, size_t n)
+{
+	struct fd_reader *r = ctx;
+	ssize_t k;
+
+	if (r->sized && r->left == 0)
+		return 0;
+	do
+		k = read(r->fd, buf, n);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		r->err = errno;
+		return -1;
+	}
+	if (r->sized)
+		r->left = (uint64_t)k >= r->left ? 0 : r->left - (uint64_t)k;
+	return (long)k;
+}
+
+static const char *fd_error(void *ctx)
+{
+	struct fd_reader *r = ctx;
+	static __thread char buf[128];
+	return mp_strerror(r->err, buf, sizeof buf);
+}
+
+static void scan_item(struct mp_worker *w, const struct mp_item *it)
+{
+	struct mp_loc loc = {.path = it->path};
+	struct fd_reader fr = {.fd = 0};
+	struct mp_reader rd = {.read = fd_read, .error = fd_error, .ctx = &fr};
+	uint64_t cap = w->sh->engine->caps[MP_CAP_FILE_SIZE];
+	uint64_t bytes = 0;
+	char ebuf[128], msg[256];
+	struct stat sb;
+
+	if (!it->is_stdin) {
+		/* O_NONBLOCK: should the file have become a FIFO since the walk,
+		 * opening it must not wait for a writer. */
+		fr.fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (it->follow ? 0 : O_NOFOLLOW));
+		if (fr.fd < 0) {
+			if (errno == ELOOP && !it->follow) {
+				w->stats.skipped_symlinks++;
+				return;
+			}
+			snprintf(msg, sizeof msg, "cannot open: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+			mp_worker_notice(w, &loc, "unreadable", msg);
+			return;
+		}
+		if (fstat(fr.fd, &sb) != 0) {
+			snprintf(msg, sizeof msg, "cannot stat: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+			mp_worker_notice(w, &loc, "unreadable", msg);
+			close(fr.fd);
+			return;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			mp_worker_notice(w, &loc, "special-file", "not a regular file when opened; skipped");
+			close(fr.fd);
+			return;
+		}
+		if (cap != 0 && (uint64_t)sb.st_size > cap) {
+			snprintf(msg, sizeof msg, "file-size limit (%llu bytes): file of %llu bytes not scanned",
+				 (unsigned long long)cap, (unsigned long long)sb.st_size);
+			mp_worker_notice(w, &loc, "limit", msg);
+			close(fr.fd);
+			return;
+		}
+		/* A size of 0 may be a lie (procfs): read until EOF then. */
+		fr.sized = sb.st_size > 0;
+		fr.left = (uint64_t)sb.st_size;
+		if ((uint64_t)sb.st_size > w->sh->engine->caps[MP_CAP_SEGMENT_SIZE])
+			posix_fadvise(fr.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	}
+	mp_scan_stream(w->scanner, &loc, &rd, &bytes);
+	w->stats.files++;
+	w->stats.bytes += bytes;
+	if (!it->is_stdin)
+		close(fr.fd);
+}
+
+static void *worker_main(void *arg)
+{
+	struct mp_worker *w = arg;
+	struct mp_item *it;
+
+	while ((it = mp_queue_pop(w->sh->queue)) != NULL) {
+		scan_item(w, it);
+		free(it);
+		mp_sink_write(w->sh->sink, &w->batch);
+	}
+	return NULL;
+}
+
+int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh)
+{
+	struct mp_emit emit = {.finding = on_finding, .notice = mp_worker_notice};
+	unsigned started = 0;
+
+	p->n = 0;
+	p->workers = calloc(n, sizeof *p->workers);
+	if (p->workers == NULL)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct mp_worker *w = &p->workers[i];
+		w->sh = sh;
+		p->n = i + 1;
+		mp_batch_init(&w->batch);
+		emit.ctx = w;
+		if (mp_stats_init(&w->stats, sh->engine->rules->n) != 0 ||
+		    (w->scanner = mp_scanner_new(sh->engine, &emit)) == NULL)
+			break;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			break;
+		w->started = 1;
+		started++;
+	}
+	if (started == 0) {
+		mp_pool_join(p, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void mp_pool_join(struct mp_pool *p, struct mp_stats *total)
+{
+	for (unsigned i = 0; i < p->n; i++) {
+		struct mp_worker *w = &p->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		mp_sink_write(w->sh->sink, &w->batch);
+		if (total && w->stats.by_rule)
+			mp_stats_add(total, &w->stats);
+		mp_scanner_free(w->scanner);
+		mp_batch_free(&w->batch);
+		mp_stats_free(&w->stats);
+	}
+	free(p->workers);
+	p->workers = NULL;
+	p->n = 0;
+}

@@ -1,0 +1,47 @@
+/* pool.h - worker threads: pop an item, scan it, hand records to the sink.
+ *
+ * Each worker owns a scanner (Vectorscan scratch, PCRE2 match data, segment
+ * buffer), a record batch and its own counters; nothing mutable is shared
+ * except the queue and the sink, which have their own locks.
+ */
+#ifndef MP_POOL_H
+#define MP_POOL_H
+
+#include <pthread.h>
+
+#include "queue.h"
+#include "report.h"
+#include "scan.h"
+#include "stats.h"
+
+struct mp_pool_shared {
+	const struct mp_engine *engine;
+	struct mp_sink *sink;
+	struct mp_queue *queue;          /* of struct mp_item *; workers free items */
+};
+
+struct mp_worker {
+	pthread_t thread;
+	int started;
+	const struct mp_pool_shared *sh;
+	struct mp_scanner *scanner;
+	struct mp_batch batch;
+	struct mp_stats stats;
+};
+
+struct mp_pool {
+	struct mp_worker *workers;
+	unsigned n;
+};
+
+/* Start n workers. Returns 0, or -1 when none could start (resources
+ * freed). Workers run until the queue is closed and drained. */
+int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh);
+/* Wait for every worker, add their counters into total, free the pool. */
+void mp_pool_join(struct mp_pool *p, struct mp_stats *total);
+
+/* The emitter a worker uses, exposed so the main thread can format notices
+ * the same way. ctx is a struct mp_worker. */
+void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
+
+#endif

@@ -1,0 +1,258 @@
+/* report.c - JSON and text records, the sink. */
+#include "mp_config.h"
+
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "rules.h"
+
+#define RECORD_MAX (64u << 20)  /* a batch never grows past this */
+
+void mp_sink_init(struct mp_sink *s, FILE *out, enum mp_format fmt, bool show_secrets)
+{
+	memset(s, 0, sizeof *s);
+	s->out = out;
+	s->fmt = fmt;
+	s->show_secrets = show_secrets;
+	pthread_mutex_init(&s->lock, NULL);
+}
+
+void mp_sink_destroy(struct mp_sink *s)
+{
+	pthread_mutex_destroy(&s->lock);
+}
+
+void mp_batch_init(struct mp_batch *b)
+{
+	mp_buf_init(&b->buf, RECORD_MAX);
+}
+
+void mp_batch_free(struct mp_batch *b)
+{
+	mp_buf_free(&b->buf);
+}
+
+static void emit_locked(struct mp_sink *s, const char *p, size_t n)
+{
+	if (n > 0 && fwrite(p, 1, n, s->out) != n)
+		s->write_failed = true;
+}
+
+void mp_sink_write(struct mp_sink *s, struct mp_batch *b)
+{
+	const char *p = b->buf.data, *end = p + b->buf.len;
+
+	if (b->buf.len == 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->fmt == MP_FMT_JSON) {
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			emit_locked(s, s->records == 0 ? "[\n" : ",\n", 2);
+			emit_locked(s, p, n);
+			s->records++;
+			p += n + 1;
+		}
+	} else {
+		emit_locked(s, p, b->buf.len);
+		for (; p < end; p++)
+			s->records += *p == '\n';
+	}
+	pthread_mutex_unlock(&s->lock);
+	mp_buf_reset(&b->buf);
+}
+
+/* ---- JSON helpers ---- */
+
+static json_object *jstr_lossy(const char *s, size_t n)
+{
+	struct mp_buf b;
+	json_object *o;
+
+	mp_buf_init(&b, (size_t)-1 / 2);
+	mp_utf8_sanitize(&b, s, n);
+	o = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+	mp_buf_free(&b);
+	return o;
+}
+
+static json_object *jbase64(const char *s, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+	json_object *o;
+
+	if (out == NULL)
+		return NULL;
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	o = json_object_new_string(out);
+	free(out);
+	return o;
+}
+
+/* Raw names: exact when valid UTF-8 (JSON escapes quotes and controls);
+ * otherwise lossy, with the exact bytes in a *_base64 sibling. */
+static void add_location(json_object *o, const struct mp_loc *loc)
+{
+	size_t plen = strlen(loc->path);
+	bool chain_ok = true;
+	json_object *chain = json_object_new_array();
+
+	json_object_object_add(o, "path", jstr_lossy(loc->path, plen));
+	if (!mp_utf8_valid(loc->path, plen))
+		json_object_object_add(o, "path_base64", jbase64(loc->path, plen));
+	for (size_t i = 0; i < loc->nchain; i++) {
+		size_t n = strlen(loc->chain[i]);
+		json_object_array_add(chain, jstr_lossy(loc->chain[i], n));
+		chain_ok = chain_ok && mp_utf8_valid(loc->chain[i], n);
+	}
+	json_object_object_add(o, "chain", chain);
+	if (!chain_ok) {
+		json_object *raw = json_object_new_array();
+		for (size_t i = 0; i < loc->nchain; i++)
+			json_object_array_add(raw, jbase64(loc->chain[i], strlen(loc->chain[i])));
+		json_object_object_add(o, "chain_base64", raw);
+	}
+}
+
+static void put_json(struct mp_batch *b, json_object *o)
+{
+	size_t n;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (mp_buf_add(&b->buf, s, n) == 0)
+		mp_buf_addc(&b->buf, '\n');
+	json_object_put(o);
+}
+
+static json_object *jint(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out)
+{
+	mp_utf8_sanitize(out, loc->path, strlen(loc->path));
+	for (size_t i = 0; i < loc->nchain; i++) {
+		mp_buf_addc(out, '!');
+		mp_utf8_sanitize(out, loc->chain[i], strlen(loc->chain[i]));
+	}
+}
+
+void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+		       const struct mp_finding *f)
+{
+	const struct mp_rule *r = f->rule;
+
+	if (s->fmt == MP_FMT_TEXT) {
+		mp_loc_display(loc, &b->buf);
+		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence) %s\n    %s\n",
+			      (unsigned long long)f->line, (unsigned long long)f->column,
+			      mp_severity_name(r->severity), r->id, mp_confidence_name(f->confidence),
+			      f->redacted, f->context);
+		return;
+	}
+	json_object *o = json_object_new_object();
+	json_object *jr = json_object_new_object();
+	json_object *jl = json_object_new_object();
+	json_object *js = json_object_new_object();
+	char ent[32];
+
+	json_object_object_add(o, "type", json_object_new_string("finding"));
+	json_object_object_add(jr, "id", json_object_new_string(r->id));
+	json_object_object_add(jr, "name", json_object_new_string(r->name));
+	json_object_object_add(jr, "category", json_object_new_string(mp_category_name(r->category)));
+	json_object_object_add(jr, "severity", json_object_new_string(mp_severity_name(r->severity)));
+	json_object_object_add(o, "rule", jr);
+	json_object_object_add(o, "confidence", json_object_new_string(mp_confidence_name(f->confidence)));
+	add_location(jl, loc);
+	json_object_object_add(jl, "line", jint(f->line));
+	json_object_object_add(jl, "column", jint(f->column));
+	json_object_object_add(jl, "end_line", jint(f->end_line));
+	json_object_object_add(jl, "end_column", jint(f->end_column));
+	json_object_object_add(jl, "offset", jint(f->offset));
+	json_object_object_add(jl, "length", jint(f->length));
+	json_object_object_add(o, "location", jl);
+	json_object_object_add(js, "redacted", json_object_new_string(f->redacted));
+	json_object_object_add(js, "fingerprint", json_object_new_string(f->fingerprint));
+	snprintf(ent, sizeof ent, "%.3f", f->entropy);
+	json_object_object_add(js, "entropy", json_object_new_double_s(f->entropy, ent));
+	if (s->show_secrets) {
+		json_object_object_add(js, "value", jstr_lossy(f->secret, f->secret_len));
+		if (!mp_utf8_valid(f->secret, f->secret_len))
+			json_object_object_add(js, "value_base64", jbase64(f->secret, f->secret_len));
+	}
+	json_object_object_add(o, "secret", js);
+	json_object_object_add(o, "context", json_object_new_string(f->context));
+	put_json(b, o);
+}
+
+void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+		      const char *kind, const char *message)
+{
+	if (s->fmt == MP_FMT_TEXT)
+		return;  /* text output: notices go to stderr only */
+	json_object *o = json_object_new_object();
+	json_object *jl = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string("notice"));
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	add_location(jl, loc);
+	json_object_object_add(o, "location", jl);
+	json_object_object_add(o, "message", jstr_lossy(message, strlen(message)));
+	put_json(b, o);
+}
+
+int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
+{
+	const struct mp_stats *st = sum->stats;
+	struct mp_batch b;
+
+	mp_batch_init(&b);
+	if (s->fmt == MP_FMT_TEXT) {
+		if (!quiet)
+			mp_buf_printf(&b.buf, "magpie: %llu finding%s, %llu notice%s; %llu files, %.1f MB scanned in %.2f s\n",
+				      (unsigned long long)st->findings, st->findings == 1 ? "" : "s",
+				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
+				      (unsigned long long)st->files, (double)st->bytes / 1e6, sum->elapsed);
+	} else {
+		json_object *o = json_object_new_object();
+		json_object *byr = json_object_new_object();
+		json_object *byk = json_object_new_object();
+		json_object *sk = json_object_new_object();
+		char el[32];
+
+		json_object_object_add(o, "type", json_object_new_string("summary"));
+		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(o, "files", jint(st->files));
+		json_object_object_add(o, "bytes", jint(st->bytes));
+		json_object_object_add(o, "findings", jint(st->findings));
+		for (size_t i = 0; i < st->nrules; i++)
+			if (st->by_rule[i] > 0)
+				json_object_object_add(byr, sum->rules->rules[i].id, jint(st->by_rule[i]));
+		json_object_object_add(o, "findings_by_rule", byr);
+		json_object_object_add(o, "notices", jint(st->notices));
+		for (int k = 0; k < MP_NK__COUNT; k++)
+			if (st->by_kind[k] > 0)
+				json_object_object_add(byk, mp_notice_kind_name((enum mp_notice_kind)k), jint(st->by_kind[k]));
+		json_object_object_add(o, "notices_by_kind", byk);
+		json_object_object_add(sk, "symlinks", jint(st->skipped_symlinks));
+		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
+		json_object_object_add(sk, "system", jint(st->skipped_system));
+		json_object_object_add(o, "skipped", sk);
+		json_object_object_add(o, "rules", jint(sum->rules->n));
+		json_object_object_add(o, "threads", jint(sum->threads));
+		snprintf(el, sizeof el, "%.3f", sum->elapsed);
+		json_object_object_add(o, "elapsed_seconds", json_object_new_double_s(sum->elapsed, el));
+		put_json(&b, o);
+	}
+	mp_sink_write(s, &b);
+	mp_batch_free(&b);
+	if (s->fmt == MP_FMT_JSON)
+		emit_locked(s, "\n]\n", 3);
+	if (fflush(s->out) != 0 || ferror(s->out))
+		s->write_failed = true;
+	return s->write_failed ? -1 : 0;
+}

@@ -1,0 +1,99 @@
+/* rules.h - rule files: YAML in, a frozen array of rules out.
+ *
+ * Loading happens on the main thread before any worker starts. After
+ * mp_hsdb_build the rule set is read-only, except for each rule's lazily
+ * compiled PCRE2 code, which is published once with an atomic compare-and-swap
+ * (see confirm.c), so any thread may read rules concurrently.
+ */
+#ifndef MP_RULES_H
+#define MP_RULES_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mp_rx;
+
+enum mp_category { MP_CAT_SECRET, MP_CAT_PII, MP_CAT_GENERIC, MP_CAT__COUNT };
+enum mp_severity { MP_SEV_INFO, MP_SEV_LOW, MP_SEV_MEDIUM, MP_SEV_HIGH, MP_SEV_CRITICAL, MP_SEV__COUNT };
+enum mp_confidence { MP_CONF_LOW = 1, MP_CONF_MEDIUM, MP_CONF_HIGH };
+
+/* Bounds on what a rule may declare. */
+#define MP_RULE_KW_DISTANCE_MAX 1024  /* bytes between a keyword and the value */
+#define MP_RULE_KEYWORDS_MAX 64       /* keywords per rule */
+
+struct mp_rule {
+	char *id;                /* unique, [a-z0-9][a-z0-9.-]* */
+	char *name;
+	char *pattern;           /* PCRE2 syntax */
+	enum mp_category category;
+	enum mp_severity severity;
+	enum mp_confidence confidence;  /* base confidence before checks */
+	uint32_t max_length;     /* declared widest match in bytes; 0 = not declared */
+	char **keywords;         /* lower-cased; nkeywords entries */
+	size_t nkeywords;
+	uint32_t kw_distance;    /* bytes; 0 when no keywords */
+	bool kw_required;        /* no keyword nearby => no finding */
+	double min_entropy;      /* bits per byte; 0 = no check */
+	unsigned validators;     /* MP_VALIDATE_* bits (validate.h) */
+	char **examples;         /* with the "{{}}" splice markers removed */
+	size_t nexamples;
+	char **negatives;
+	size_t nnegatives;
+	char *file;              /* rule file, as given */
+	int line;                /* line of the rule's "id" (1-based) */
+	int source;              /* index of the --rules argument it came from (0 = defaults) */
+
+	/* Set by mp_hsdb_build. */
+	uint32_t width;          /* bytes; the window PCRE2 looks back from a hit */
+	bool prefilter;          /* Vectorscan only approximates it */
+	bool disabled;           /* its pattern did not compile; error reported */
+
+	/* Set by mp_confirm_rx() on first use; NULL until then. Published once
+	 * with compare-and-swap; immutable afterwards. */
+	_Atomic(struct mp_rx *) rx;
+};
+
+/* A rule's compiled PCRE2 program. */
+struct mp_rx {
+	pcre2_code *code;        /* JIT-compiled where the platform allows */
+	int secret_group;        /* capture group holding the value; 0 = whole match */
+};
+
+struct mp_ruleset {
+	struct mp_rule *rules;   /* n entries, in load order */
+	size_t n;
+	size_t cap;
+	char **errors;           /* "file:line: message", one per rejected rule or file */
+	size_t nerrors;
+	uint32_t max_width;      /* max over enabled rules of width (set by hsdb) */
+	uint32_t max_distance;   /* max over rules of kw_distance */
+};
+
+/* Load a rule file, or every *.yml / *.yaml file below a directory (sorted
+ * by name). Rules from a larger source index replace same-id rules from a
+ * smaller one; the same id twice within one source is an error. Problems in
+ * rule content are appended to rs->errors and the rule (or, for YAML syntax
+ * errors, the file) is skipped. Returns 0, or -1 when path itself cannot be
+ * read (message in err). */
+int mp_rules_load(struct mp_ruleset *rs, const char *path, int source, char *err, size_t errlen);
+
+/* Load rules from a YAML text in memory; file names it in messages. */
+int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, const char *file, int source);
+
+/* Index of the rule with this id, or -1. */
+long mp_rules_find(const struct mp_ruleset *rs, const char *id);
+
+/* Frees everything, including compiled PCRE2 codes. Accepts a zeroed set. */
+void mp_ruleset_free(struct mp_ruleset *rs);
+
+const char *mp_category_name(enum mp_category c);
+const char *mp_severity_name(enum mp_severity s);
+const char *mp_confidence_name(enum mp_confidence c);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int mp_confidence_parse(const char *s, enum mp_confidence *out);
+
+#endif

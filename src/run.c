@@ -1,0 +1,342 @@
+/* run.c - wiring for each command. */
+#include "mp_config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+#include "run.h"
+#include "scan.h"
+#include "validate.h"
+#include "walk.h"
+
+void mp_settings_free(struct mp_settings *s)
+{
+	free(s->paths);
+	free(s->rule_paths);
+	mp_ignore_free(&s->ignore);
+}
+
+const char *mp_default_rules_dir(void)
+{
+	static char in_tree[PATH_MAX + 16];
+	const char *env = getenv("MAGPIE_RULES_DIR");
+	char exe[PATH_MAX], build[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0 && realpath(MP_BUILDDIR, build) != NULL) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			if (strcmp(exe, build) == 0) {
+				snprintf(in_tree, sizeof in_tree, "%s/patterns", MP_SRCDIR);
+				return in_tree;
+			}
+		}
+	}
+	return MP_PKGDATADIR "/patterns";
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Load the default set and every --rules path. Returns 0 or -1 (fatal). */
+static int load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
+{
+	char err[1024];
+
+	if (files != NULL) {
+		for (size_t i = 0; i < nfiles; i++) {
+			if (mp_rules_load(rs, files[i], 1, err, sizeof err) != 0) {
+				mp_log_error("%s", err);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (!s->no_default_rules && mp_rules_load(rs, mp_default_rules_dir(), 0, err, sizeof err) != 0) {
+		mp_log_error("%s (set MAGPIE_RULES_DIR or use --rules)", err);
+		return -1;
+	}
+	for (size_t i = 0; i < s->nrule_paths; i++) {
+		if (mp_rules_load(rs, s->rule_paths[i], (int)i + 1, err, sizeof err) != 0) {
+			mp_log_error("%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, struct mp_engine *eng)
+{
+	struct mp_hsdb_opts o = {.cache_dir = s->cache_dir, .use_cache = !s->no_cache,
+				 .match_width = s->caps[MP_CAP_MATCH_WIDTH]};
+	char err[1024];
+
+	if (mp_engine_init(eng, rs, s->caps, &o, s->show_secrets, err, sizeof err) != 0) {
+		for (size_t i = 0; i < rs->nerrors; i++)
+			mp_log_error("%s", rs->errors[i]);
+		mp_log_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Walker notices are formatted like a worker's, into the main thread's batch. */
+static void walk_notice(void *ctx, const char *path, const char *kind, const char *message)
+{
+	struct mp_loc loc = {.path = path};
+	mp_worker_notice(ctx, &loc, kind, message);
+}
+
+int mp_run_scan(const struct mp_settings *s)
+{
+	struct mp_ruleset rs;
+	struct mp_engine eng;
+	struct mp_sink sink;
+	struct mp_pool pool = {0};
+	struct mp_pool_shared sh;
+	struct mp_worker mainw;
+	struct mp_stats total;
+	struct mp_queue *q = NULL;
+	FILE *out = stdout;
+	enum mp_format fmt = s->format;
+	bool missing_root = false;
+	int status = MP_EXIT_ERROR;
+	double t0 = now();
+	char ebuf[128];
+
+	memset(&rs, 0, sizeof rs);
+	memset(&eng, 0, sizeof eng);
+	memset(&mainw, 0, sizeof mainw);
+	memset(&total, 0, sizeof total);
+	if (load_rules(s, &rs, NULL, 0) != 0)
+		goto out_rules;
+	if (build_engine(s, &rs, &eng) != 0)
+		goto out_rules;
+	if (s->output != NULL && (out = fopen(s->output, "w")) == NULL) {
+		mp_log_error("%s: cannot open for writing: %s", s->output, mp_strerror(errno, ebuf, sizeof ebuf));
+		goto out_engine;
+	}
+	if (!s->format_set)
+		fmt = isatty(fileno(out)) ? MP_FMT_TEXT : MP_FMT_JSON;
+	mp_sink_init(&sink, out, fmt, s->show_secrets);
+	q = mp_queue_new((size_t)s->caps[MP_CAP_QUEUE_DEPTH], free);
+	if (q == NULL || mp_stats_init(&total, rs.n) != 0 || mp_stats_init(&mainw.stats, rs.n) != 0) {
+		mp_log_error("out of memory");
+		goto out_sink;
+	}
+	sh.engine = &eng;
+	sh.sink = &sink;
+	sh.queue = q;
+	mainw.sh = &sh;
+	mp_batch_init(&mainw.batch);
+
+	/* Rejected rules: one line each on stderr (even with -q) and a notice. */
+	for (size_t i = 0; i < rs.nerrors; i++) {
+		struct mp_loc loc = {.path = rs.errors[i]};
+		char *colon = strchr(rs.errors[i], ':');
+		char *file = colon ? strndup(rs.errors[i], (size_t)(colon - rs.errors[i])) : NULL;
+		if (file)
+			loc.path = file;
+		mp_record_notice(&mainw.batch, &sink, &loc, "rule-error", rs.errors[i]);
+		mainw.stats.notices++;
+		mainw.stats.by_kind[MP_NK_RULE_ERROR]++;
+		mp_log_error("%s", rs.errors[i]);
+		free(file);
+	}
+
+	if (mp_pool_start(&pool, s->threads, &sh) != 0) {
+		mp_log_error("cannot start worker threads");
+		goto out_sink;
+	}
+	struct mp_walk w = {
+		.ignore = &s->ignore,
+		.follow_symlinks = s->follow_symlinks,
+		.one_file_system = s->one_file_system,
+		.max_depth = s->caps[MP_CAP_WALK_DEPTH],
+		.queue = q,
+		.stats = &mainw.stats,
+		.notice = walk_notice,
+		.ctx = &mainw,
+	};
+	for (size_t i = 0; i < s->npaths; i++) {
+		if (mp_walk_root(&w, s->paths[i]) != 0)
+			missing_root = true;
+		mp_sink_write(&sink, &mainw.batch);
+	}
+	mp_queue_close(q);
+	mp_pool_join(&pool, &total);
+	mp_sink_write(&sink, &mainw.batch);
+	mp_stats_add(&total, &mainw.stats);
+
+	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	if (mp_sink_finish(&sink, &sum, s->quiet) != 0) {
+		mp_log_error("%s: write failed", s->output ? s->output : "standard output");
+		status = MP_EXIT_ERROR;
+	} else if (missing_root) {
+		status = MP_EXIT_ERROR;
+	} else {
+		status = total.findings > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
+	}
+out_sink:
+	mp_batch_free(&mainw.batch);
+	mp_stats_free(&mainw.stats);
+	mp_stats_free(&total);
+	mp_queue_free(q);
+	mp_sink_destroy(&sink);
+	if (out != stdout && fclose(out) != 0) {
+		mp_log_error("%s: write failed", s->output);
+		status = MP_EXIT_ERROR;
+	}
+out_engine:
+	mp_engine_free(&eng);
+out_rules:
+	mp_ruleset_free(&rs);
+	return status;
+}
+
+int mp_run_rules_list(const struct mp_settings *s)
+{
+	struct mp_ruleset rs;
+	int status = MP_EXIT_ERROR;
+
+	memset(&rs, 0, sizeof rs);
+	if (load_rules(s, &rs, s->npaths ? s->paths : NULL, s->npaths) != 0)
+		goto out;
+	for (size_t i = 0; i < rs.nerrors; i++)
+		mp_log_error("%s", rs.errors[i]);
+	if (s->format_set && s->format != MP_FMT_TEXT) {
+		json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct mp_rule *r = &rs.rules[i];
+			json_object *o = json_object_new_object();
+			json_object *kw = json_object_new_array();
+			json_object_object_add(o, "id", json_object_new_string(r->id));
+			json_object_object_add(o, "name", json_object_new_string(r->name));
+			json_object_object_add(o, "category", json_object_new_string(mp_category_name(r->category)));
+			json_object_object_add(o, "severity", json_object_new_string(mp_severity_name(r->severity)));
+			json_object_object_add(o, "confidence", json_object_new_string(mp_confidence_name(r->confidence)));
+			json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
+			for (size_t k = 0; k < r->nkeywords; k++)
+				json_object_array_add(kw, json_object_new_string(r->keywords[k]));
+			json_object_object_add(o, "keywords", kw);
+			json_object_object_add(o, "keyword_distance", json_object_new_int((int)r->kw_distance));
+			json_object_object_add(o, "keywords_required", json_object_new_boolean(r->kw_required));
+			json_object *va = json_object_new_array();
+			for (int b = 0; b < MP_VALIDATE__COUNT; b++)
+				if (r->validators & (1u << b))
+					json_object_array_add(va, json_object_new_string(mp_validator_name(b)));
+			json_object_object_add(o, "validators", va);
+			json_object_object_add(o, "file", json_object_new_string(r->file));
+			json_object_object_add(o, "line", json_object_new_int(r->line));
+			json_object_array_add(arr, o);
+		}
+		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(arr);
+	} else {
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct mp_rule *r = &rs.rules[i];
+			printf("%-40s %-8s %-9s %s\n", r->id, mp_category_name(r->category),
+			       mp_severity_name(r->severity), r->name);
+		}
+	}
+	status = (rs.nerrors > 0 || fflush(stdout) != 0) ? MP_EXIT_ERROR : MP_EXIT_CLEAN;
+out:
+	mp_ruleset_free(&rs);
+	return status;
+}
+
+struct check_ctx {
+	const struct mp_rule *want;
+	unsigned hits;
+};
+
+static void check_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct check_ctx *c = ctx;
+	(void)loc;
+	if (f->rule == c->want)
+		c->hits++;
+}
+
+static void check_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
+{
+	(void)ctx;
+	(void)loc;
+	mp_log_error("example: %s: %s", kind, message);
+}
+
+int mp_run_rules_check(const struct mp_settings *s)
+{
+	struct mp_ruleset rs;
+	struct mp_engine eng;
+	struct mp_scanner *sc = NULL;
+	struct check_ctx cc = {0};
+	struct mp_emit emit = {.finding = check_finding, .notice = check_notice, .ctx = &cc};
+	struct mp_loc loc = {.path = "(example)"};
+	size_t failures = 0, examples = 0;
+	int status = MP_EXIT_ERROR;
+
+	memset(&rs, 0, sizeof rs);
+	memset(&eng, 0, sizeof eng);
+	if (load_rules(s, &rs, s->npaths ? s->paths : NULL, s->npaths) != 0)
+		goto out;
+	if (build_engine(s, &rs, &eng) != 0)
+		goto out;
+	for (size_t i = 0; i < rs.nerrors; i++)
+		mp_log_error("%s", rs.errors[i]);
+	sc = mp_scanner_new(&eng, &emit);
+	if (sc == NULL) {
+		mp_log_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < rs.n; i++) {
+		const struct mp_rule *r = &rs.rules[i];
+		if (r->disabled)
+			continue;
+		cc.want = r;
+		for (size_t k = 0; k < r->nexamples; k++, examples++) {
+			cc.hits = 0;
+			mp_scan_mem(sc, &loc, r->examples[k], strlen(r->examples[k]));
+			if (cc.hits == 0) {
+				mp_log_error("%s:%d: rule '%s': example %zu does not match: %s", r->file, r->line, r->id,
+					     k + 1, r->examples[k]);
+				failures++;
+			}
+		}
+		for (size_t k = 0; k < r->nnegatives; k++, examples++) {
+			cc.hits = 0;
+			mp_scan_mem(sc, &loc, r->negatives[k], strlen(r->negatives[k]));
+			if (cc.hits != 0) {
+				mp_log_error("%s:%d: rule '%s': negative example %zu matches: %s", r->file, r->line, r->id,
+					     k + 1, r->negatives[k]);
+				failures++;
+			}
+		}
+	}
+	if (!s->quiet)
+		printf("magpie: %zu rules, %zu examples checked, %zu failed, %zu rule errors\n", rs.n, examples,
+		       failures, rs.nerrors);
+	status = (failures == 0 && rs.nerrors == 0) ? MP_EXIT_CLEAN : MP_EXIT_ERROR;
+out:
+	mp_scanner_free(sc);
+	mp_engine_free(&eng);
+	mp_ruleset_free(&rs);
+	return status;
+}

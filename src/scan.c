@@ -1,0 +1,527 @@
+/* scan.c - segment scanning, confirmation, dedupe, validation, location. */
+#include "mp_config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirm.h"
+#include "entropy.h"
+#include "keywords.h"
+#include "log.h"
+#include "scan.h"
+#include "validate.h"
+
+struct hit {
+	uint32_t rule;
+	uint32_t end;      /* relative to the buffer */
+};
+
+struct cand {
+	uint32_t rule;
+	struct mp_span sp; /* relative to the buffer */
+};
+
+struct mp_scanner {
+	const struct mp_engine *e;
+	struct mp_emit emit;
+	hs_scratch_t *scratch;
+	struct mp_confirmer conf;
+
+	char *buf;                 /* segment buffer for streams */
+	size_t bufcap;
+
+	struct hit *hits;          /* this segment's raw hits */
+	size_t nhits, caphits;
+	bool hits_full;
+	size_t hit_floor;          /* hits ending at or before this are not kept */
+
+	struct cand *cands;        /* confirmed, deduplicated matches */
+	size_t ncands, capcands;
+
+	struct mp_buf red, ctx;    /* scratch strings for one finding */
+
+	/* The object being scanned. */
+	const struct mp_loc *loc;
+	const char *data;          /* current buffer (ours or the caller's) */
+	uint64_t base;             /* object offset of data[0] */
+	uint64_t nfindings;
+	bool stopped;              /* a limit ended this object */
+	bool hits_noted;           /* the hits-per-segment notice was given */
+	uint64_t cur_off;          /* line cursor: an object offset ... */
+	uint64_t cur_line;         /* ... its line number ... */
+	uint64_t cur_ls;           /* ... and the offset where that line starts */
+	uint64_t bc_line, bc_ls;   /* the cursor's values at offset `base` */
+	uint64_t *last_end;        /* per rule: end of its last reported match (object offset) */
+};
+
+/* ---- engine ---- */
+
+int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],
+		   const struct mp_hsdb_opts *opts, bool show_secrets, char *err, size_t errlen)
+{
+	size_t reach;
+
+	memset(e, 0, sizeof *e);
+	memcpy(e->caps, caps, sizeof e->caps);
+	e->rules = rs;
+	e->show_secrets = show_secrets;
+	if (mp_hsdb_build(rs, opts, &e->hs, err, errlen) != 0)
+		return -1;
+	reach = rs->max_distance > MP_CONTEXT_RADIUS ? rs->max_distance : MP_CONTEXT_RADIUS;
+	e->back = rs->max_width + reach + 16;
+	e->fwd = rs->max_width + reach + 16;
+	return 0;
+}
+
+void mp_engine_free(struct mp_engine *e)
+{
+	mp_hsdb_free(&e->hs);
+}
+
+/* ---- scanner ---- */
+
+struct mp_scanner *mp_scanner_new(const struct mp_engine *e, const struct mp_emit *emit)
+{
+	struct mp_scanner *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->e = e;
+	s->emit = *emit;
+	mp_buf_init(&s->red, 4096);
+	mp_buf_init(&s->ctx, 4096);
+	if (hs_clone_scratch(e->hs.scratch, &s->scratch) != HS_SUCCESS)
+		goto fail;
+	if (mp_confirmer_init(&s->conf, (uint32_t)e->caps[MP_CAP_PCRE2_MATCH_LIMIT]) != 0)
+		goto fail;
+	s->last_end = calloc(e->rules->n ? e->rules->n : 1, sizeof *s->last_end);
+	if (s->last_end == NULL)
+		goto fail;
+	return s;
+fail:
+	mp_scanner_free(s);
+	return NULL;
+}
+
+void mp_scanner_free(struct mp_scanner *s)
+{
+	if (s == NULL)
+		return;
+	if (s->scratch)
+		hs_free_scratch(s->scratch);
+	mp_confirmer_free(&s->conf);
+	free(s->buf);
+	free(s->hits);
+	free(s->cands);
+	free(s->last_end);
+	mp_buf_free(&s->red);
+	mp_buf_free(&s->ctx);
+	free(s);
+}
+
+static void notice(struct mp_scanner *s, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void notice(struct mp_scanner *s, const char *kind, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	s->emit.notice(s->emit.ctx, s->loc, kind, msg);
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+		  void *ctx)
+{
+	struct mp_scanner *s = ctx;
+
+	(void)from;
+	(void)flags;
+	if (to <= s->hit_floor)
+		return 0;
+	if (s->nhits == s->caphits) {
+		size_t max = (size_t)s->e->caps[MP_CAP_HITS_PER_SEGMENT];
+		size_t cap = s->caphits ? s->caphits * 2 : 256;
+		if (cap > max)
+			cap = max;
+		struct hit *h = cap > s->caphits ? realloc(s->hits, cap * sizeof *h) : NULL;
+		if (h == NULL) {
+			s->hits_full = true;
+			return 1;  /* stop this segment */
+		}
+		s->hits = h;
+		s->caphits = cap;
+	}
+	s->hits[s->nhits].rule = id;
+	s->hits[s->nhits].end = (uint32_t)to;
+	s->nhits++;
+	return 0;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static int cmp_cand_start(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->sp.sstart != y->sp.sstart)
+		return x->sp.sstart < y->sp.sstart ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static int push_cand(struct mp_scanner *s, uint32_t rule, const struct mp_span *sp)
+{
+	if (s->ncands == s->capcands) {
+		size_t cap = s->capcands ? s->capcands * 2 : 64;
+		struct cand *c = realloc(s->cands, cap * sizeof *c);
+		if (c == NULL)
+			return -1;
+		s->cands = c;
+		s->capcands = cap;
+	}
+	s->cands[s->ncands].rule = rule;
+	s->cands[s->ncands].sp = *sp;
+	s->ncands++;
+	return 0;
+}
+
+size_t mp_count_newlines(const char *p, size_t n)
+{
+	/* Eight bytes at a time: a byte of x is zero exactly where p had '\n';
+	 * the expression sets the top bit of each zero byte, and only those. */
+	const uint64_t ones7 = UINT64_C(0x7f7f7f7f7f7f7f7f), nl = UINT64_C(0x0a0a0a0a0a0a0a0a);
+	size_t count = 0, i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, x, y;
+		memcpy(&w, p + i, 8);
+		x = w ^ nl;
+		y = ~(((x & ones7) + ones7) | x | ones7);
+		count += (size_t)__builtin_popcountll(y);
+	}
+	for (; i < n; i++)
+		count += p[i] == '\n';
+	return count;
+}
+
+/* Move the line cursor forward to object offset `to` (inside data). */
+static void cursor_to(struct mp_scanner *s, uint64_t to)
+{
+	const char *from = s->data + (s->cur_off - s->base);
+	size_t n = (size_t)(to - s->cur_off);
+	size_t k = mp_count_newlines(from, n);
+
+	if (k > 0) {
+		const char *nlp = memrchr(from, '\n', n);
+		s->cur_line += k;
+		s->cur_ls = s->base + (uint64_t)(nlp - s->data) + 1;
+	}
+	s->cur_off = to;
+}
+
+/* Copy data[a..b) into s->ctx, masking every other candidate's secret. */
+static void ctx_add(struct mp_scanner *s, size_t a, size_t b, size_t self)
+{
+	size_t p = a;
+
+	if (!s->e->show_secrets) {
+		for (size_t i = 0; i < s->ncands && p < b; i++) {
+			const struct mp_span *o = &s->cands[i].sp;
+			if (i == self || o->send <= p || o->sstart >= b)
+				continue;
+			if (o->sstart > p)
+				mp_utf8_sanitize(&s->ctx, s->data + p, o->sstart - p);
+			mp_buf_adds(&s->ctx, "***");
+			p = o->send < b ? o->send : b;
+		}
+	}
+	if (p < b)
+		mp_utf8_sanitize(&s->ctx, s->data + p, b - p);
+}
+
+static void build_context(struct mp_scanner *s, size_t i, size_t len, uint64_t line_start)
+{
+	const struct mp_span *sp = &s->cands[i].sp;
+	size_t ls = line_start > s->base ? (size_t)(line_start - s->base) : 0;
+	size_t a = sp->sstart > MP_CONTEXT_RADIUS ? sp->sstart - MP_CONTEXT_RADIUS : 0;
+	size_t b = sp->send, lim = sp->send + MP_CONTEXT_RADIUS < len ? sp->send + MP_CONTEXT_RADIUS : len;
+
+	if (a < ls)
+		a = ls;
+	/* Do not begin in the middle of a UTF-8 sequence. */
+	while (a < sp->sstart && ((unsigned char)s->data[a] & 0xc0) == 0x80)
+		a++;
+	while (b < lim && s->data[b] != '\n' && s->data[b] != '\r')
+		b++;
+	while (b > sp->send && b < len && ((unsigned char)s->data[b] & 0xc0) == 0x80)
+		b--;
+	mp_buf_reset(&s->ctx);
+	ctx_add(s, a, sp->sstart, i);
+	if (s->e->show_secrets) {
+		/* Only the secret's first line, so the context stays one line. */
+		const char *nl = memchr(s->data + sp->sstart, '\n', sp->send - sp->sstart);
+		mp_utf8_sanitize(&s->ctx, s->data + sp->sstart,
+				 nl ? (size_t)(nl - (s->data + sp->sstart)) : sp->send - sp->sstart);
+		if (nl)
+			mp_buf_adds(&s->ctx, "\xe2\x80\xa6");
+	} else {
+		mp_buf_add(&s->ctx, s->red.data, s->red.len);
+	}
+	/* A multi-line secret ends the context. */
+	if (memchr(s->data + sp->sstart, '\n', sp->send - sp->sstart) == NULL)
+		ctx_add(s, sp->send, b, i);
+}
+
+static void report(struct mp_scanner *s, size_t i, size_t len)
+{
+	const struct cand *c = &s->cands[i];
+	struct mp_rule *r = &s->e->rules->rules[c->rule];
+	const char *sec = s->data + c->sp.sstart;
+	size_t n = c->sp.send - c->sp.sstart;
+	struct mp_finding f;
+	enum mp_confidence conf = r->confidence;
+
+	if (r->min_entropy > 0 && mp_entropy(sec, n) < r->min_entropy)
+		return;
+	if (r->validators) {
+		if (!mp_validate(r->validators, sec, n))
+			return;
+		conf = MP_CONF_HIGH;
+	}
+	if (r->nkeywords > 0) {
+		bool near = mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send);
+		if (!near && r->kw_required)
+			return;
+		if (near && !r->kw_required && conf < MP_CONF_HIGH)
+			conf++;
+	}
+	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
+		notice(s, "limit", "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was not scanned",
+		       (unsigned long long)s->e->caps[MP_CAP_FINDINGS_PER_OBJECT],
+		       (unsigned long long)(s->base + c->sp.sstart));
+		s->stopped = true;
+		return;
+	}
+
+	memset(&f, 0, sizeof f);
+	f.rule = r;
+	f.confidence = conf;
+	f.offset = s->base + c->sp.sstart;
+	f.length = n;
+	f.secret = sec;
+	f.secret_len = n;
+	f.entropy = mp_entropy(sec, n);
+
+	cursor_to(s, f.offset);
+	f.line = s->cur_line;
+	f.column = f.offset - s->cur_ls + 1;
+	size_t k = mp_count_newlines(sec, n);
+	if (k == 0) {
+		f.end_line = f.line;
+		f.end_column = f.column + n;
+	} else {
+		const char *nlp = memrchr(sec, '\n', n);
+		f.end_line = f.line + k;
+		f.end_column = (uint64_t)(sec + n - (nlp + 1)) + 1;
+	}
+
+	mp_buf_reset(&s->red);
+	mp_redact(sec, n, &s->red);
+	build_context(s, i, len, s->cur_ls);
+	f.redacted = s->red.data;
+	f.context = s->ctx.data ? s->ctx.data : "";
+	mp_fingerprint(r->id, sec, n, f.fingerprint);
+	s->nfindings++;
+	s->last_end[c->rule] = s->base + c->sp.end;
+	s->emit.finding(s->emit.ctx, s->loc, &f);
+}
+
+/* Scan data[0..len): confirm hits ending after r0 - context, report those
+ * whose deduplicated match ends in (r0, r1]. */
+static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
+{
+	struct mp_rule *rules = s->e->rules->rules;
+	hs_error_t rc;
+
+	s->nhits = 0;
+	s->ncands = 0;
+	s->hits_full = false;
+	s->hit_floor = r0 > MP_CONTEXT_RADIUS ? r0 - MP_CONTEXT_RADIUS : 0;
+	/* Findings are located in start order from the segment's base cursor. */
+	s->cur_off = s->base;
+	s->cur_line = s->bc_line;
+	s->cur_ls = s->bc_ls;
+	if (len == 0)
+		return;
+	rc = hs_scan(s->e->hs.db, s->data, (unsigned int)len, 0, s->scratch, on_hit, s);
+	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+		notice(s, "scan-error", "Vectorscan failed with code %d at byte %llu", (int)rc,
+		       (unsigned long long)s->base);
+		s->stopped = true;
+		return;
+	}
+	if (s->hits_full && !s->hits_noted) {
+		notice(s, "limit", "hits-per-segment limit (%llu) reached near byte %llu; some matches there may be missed",
+		       (unsigned long long)s->e->caps[MP_CAP_HITS_PER_SEGMENT], (unsigned long long)s->base);
+		s->hits_noted = true;
+	}
+	if (s->nhits == 0)
+		return;
+	qsort(s->hits, s->nhits, sizeof *s->hits, cmp_hit);
+
+	/* Per rule: confirm in end order, keep one match per overlapping run. */
+	for (size_t i = 0; i < s->nhits;) {
+		uint32_t rule = s->hits[i].rule;
+		struct mp_rule *r = &rules[rule];
+		struct mp_span cur, sp;
+		bool have = false;
+
+		for (; i < s->nhits && s->hits[i].rule == rule; i++) {
+			size_t end = s->hits[i].end;
+			if (have && end <= cur.end)
+				continue;
+			if (!mp_confirm(&s->conf, r, s->data, len, end, &sp))
+				continue;
+			if (have && sp.start < cur.end) {
+				if (sp.start <= cur.start)
+					cur = sp;  /* the same match, grown */
+				continue;
+			}
+			if (have && push_cand(s, rule, &cur) != 0)
+				break;
+			cur = sp;
+			have = true;
+		}
+		if (have)
+			push_cand(s, rule, &cur);
+	}
+	if (s->ncands == 0)
+		return;
+	qsort(s->cands, s->ncands, sizeof *s->cands, cmp_cand_start);
+	for (size_t i = 0; i < s->ncands && !s->stopped; i++) {
+		const struct cand *c = &s->cands[i];
+		if (c->sp.end <= r0 || c->sp.end > r1)
+			continue;
+		if (s->base + c->sp.start < s->last_end[c->rule])
+			continue;  /* overlaps a match an earlier segment reported */
+		report(s, i, len);
+	}
+}
+
+static void begin_object(struct mp_scanner *s, const struct mp_loc *loc)
+{
+	s->loc = loc;
+	s->base = 0;
+	s->nfindings = 0;
+	s->stopped = false;
+	s->hits_noted = false;
+	s->cur_off = 0;
+	s->cur_line = 1;
+	s->cur_ls = 0;
+	s->bc_line = 1;
+	s->bc_ls = 0;
+	memset(s->last_end, 0, s->e->rules->n * sizeof *s->last_end);
+}
+
+static void end_object(struct mp_scanner *s)
+{
+	if (s->conf.limit_hits > 0) {
+		notice(s, "limit", "pcre2-match-limit (%llu) stopped %lu confirmation%s; those hits were dropped",
+		       (unsigned long long)s->e->caps[MP_CAP_PCRE2_MATCH_LIMIT], s->conf.limit_hits,
+		       s->conf.limit_hits == 1 ? "" : "s");
+		s->conf.limit_hits = 0;
+	}
+	s->loc = NULL;
+	s->data = NULL;
+}
+
+uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len)
+{
+	uint64_t n;
+
+	begin_object(s, loc);
+	s->data = data;
+	/* One window covers everything; hs_scan takes an unsigned int length. */
+	if (len <= UINT32_MAX / 2) {
+		scan_window(s, len, 0, len);
+	} else {
+		notice(s, "limit", "in-memory object of %zu bytes is too large to scan in one piece", len);
+	}
+	n = s->nfindings;
+	end_object(s);
+	return n;
+}
+
+uint64_t mp_scan_stream(struct mp_scanner *s, const struct mp_loc *loc, const struct mp_reader *rd,
+			uint64_t *bytes)
+{
+	const struct mp_engine *e = s->e;
+	size_t seg = (size_t)e->caps[MP_CAP_SEGMENT_SIZE];
+	size_t cap = seg + e->back + e->fwd;
+	size_t fill = 0, r0 = 0;
+	uint64_t total = 0, n;
+
+	begin_object(s, loc);
+	if (s->bufcap != cap) {
+		free(s->buf);
+		s->buf = malloc(cap);
+		s->bufcap = s->buf ? cap : 0;
+		if (s->buf == NULL) {
+			notice(s, "error", "out of memory for a %zu-byte segment buffer", cap);
+			end_object(s);
+			*bytes = 0;
+			return 0;
+		}
+	}
+	s->data = s->buf;
+	for (;;) {
+		bool eof = false;
+		while (fill < cap) {
+			long got = rd->read(rd->ctx, s->buf + fill, cap - fill);
+			if (got < 0) {
+				notice(s, "read-error", "read failed after %llu bytes: %s",
+				       (unsigned long long)(s->base + fill),
+				       rd->error ? rd->error(rd->ctx) : "error");
+				eof = true;
+				break;
+			}
+			if (got == 0) {
+				eof = true;
+				break;
+			}
+			fill += (size_t)got;
+		}
+		size_t r1 = eof ? fill : fill - e->fwd;
+		scan_window(s, fill, r0, r1);
+		if (eof || s->stopped) {
+			total = s->base + fill;
+			break;
+		}
+		/* Slide: keep `back` bytes before the next window. */
+		size_t nb = r1 - e->back;
+		s->cur_off = s->base;
+		s->cur_line = s->bc_line;
+		s->cur_ls = s->bc_ls;
+		cursor_to(s, s->base + nb);
+		s->bc_line = s->cur_line;
+		s->bc_ls = s->cur_ls;
+		memmove(s->buf, s->buf + nb, fill - nb);
+		fill -= nb;
+		s->base += nb;
+		r0 = e->back;
+	}
+	n = s->nfindings;
+	end_object(s);
+	*bytes = total;
+	return n;
+}

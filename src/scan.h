@@ -1,0 +1,78 @@
+/* scan.h - the matcher: Vectorscan over bounded segments, PCRE2 confirmation,
+ * validation, location, and reporting through callbacks.
+ *
+ * An engine (rules + database + limits) is built once and shared read-only.
+ * A scanner is one worker's mutable state: Vectorscan scratch, PCRE2 match
+ * data, the segment buffer. Scanners are not shared between threads.
+ *
+ * Segments: a stream is read into a buffer of segment-size + overlap bytes.
+ * Each Vectorscan call covers the whole buffer, but reports only matches that
+ * END inside the segment's own window (r0, r1]. The buffer keeps `back`
+ * bytes before r0 (enough for the widest match plus keyword distance and
+ * context) and `fwd` bytes after r1 (enough for greedy extension, keywords
+ * after the value, and context), so a match is seen whole by exactly one
+ * segment and reported once however the stream is cut.
+ */
+#ifndef MP_SCAN_H
+#define MP_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "caps.h"
+#include "finding.h"
+#include "hsdb.h"
+#include "rules.h"
+
+/* Bytes of text shown on each side of a secret in a finding's context. */
+#define MP_CONTEXT_RADIUS 60
+
+struct mp_engine {
+	struct mp_ruleset *rules;  /* borrowed; frozen */
+	struct mp_hsdb hs;         /* owned */
+	uint64_t caps[MP_CAP__COUNT];
+	bool show_secrets;         /* contexts keep secrets in clear */
+	size_t back;               /* overlap kept before a segment's window */
+	size_t fwd;                /* bytes read past a segment's window */
+};
+
+/* Build the database for rs and derive the overlap. Returns 0 or -1 (err). */
+int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],
+		   const struct mp_hsdb_opts *opts, bool show_secrets, char *err, size_t errlen);
+void mp_engine_free(struct mp_engine *e);
+
+/* Where a scanner sends results. Called on the scanner's thread; pointers in
+ * the arguments are valid only during the call. */
+struct mp_emit {
+	void (*finding)(void *ctx, const struct mp_loc *loc, const struct mp_finding *f);
+	void (*notice)(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
+	void *ctx;
+};
+
+/* A byte source. read returns bytes read (> 0), 0 at the end, or -1 on
+ * error, after which error() describes it. */
+struct mp_reader {
+	long (*read)(void *ctx, void *buf, size_t n);
+	const char *(*error)(void *ctx);
+	void *ctx;
+};
+
+struct mp_scanner;
+
+/* A scanner for one thread. NULL when out of memory. */
+struct mp_scanner *mp_scanner_new(const struct mp_engine *e, const struct mp_emit *emit);
+void mp_scanner_free(struct mp_scanner *s);
+
+/* Scan data already in memory as one object. Returns findings reported. */
+uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len);
+
+/* Scan a stream to its end (or to a limit). Read errors become notices.
+ * Returns findings reported; *bytes gets the bytes read. */
+uint64_t mp_scan_stream(struct mp_scanner *s, const struct mp_loc *loc, const struct mp_reader *rd,
+			uint64_t *bytes);
+
+/* Count of '\n' bytes in p[0..n). Exposed for tests. */
+size_t mp_count_newlines(const char *p, size_t n);
+
+#endif

@@ -1,0 +1,45 @@
+/* walk.h - turn scan roots into work items on a queue.
+ *
+ * Runs on one thread (the main thread). Directory entries are classified by
+ * d_type, so a regular file costs the walker no system call; the worker
+ * opens it. FIFOs, sockets and devices are never opened. Symbolic links are
+ * not followed unless asked; when followed, a directory that is its own
+ * ancestor is reported as a loop and not entered.
+ */
+#ifndef MP_WALK_H
+#define MP_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ignore.h"
+#include "queue.h"
+#include "stats.h"
+
+/* One object to scan. Freed with free(). */
+struct mp_item {
+	bool is_stdin;       /* read standard input; path is "-" */
+	bool follow;         /* the path may be a symlink: open without O_NOFOLLOW */
+	char path[];         /* NUL-terminated */
+};
+
+struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow);
+
+struct mp_walk {
+	const struct mp_ignore *ignore;
+	bool follow_symlinks;
+	bool one_file_system;
+	uint64_t max_depth;          /* the walk-depth cap */
+	struct mp_queue *queue;      /* items are pushed here */
+	struct mp_stats *stats;      /* skipped and notice counters */
+	/* Called for each notice (on the walking thread). */
+	void (*notice)(void *ctx, const char *path, const char *kind, const char *message);
+	void *ctx;
+};
+
+/* Walk one root given on the command line: a directory is walked, a file is
+ * queued, "-" queues standard input. Links given as roots are followed.
+ * Returns 0, or -1 when the root itself cannot be used (a notice was given). */
+int mp_walk_root(struct mp_walk *w, const char *root);
+
+#endif
