@@ -23,7 +23,7 @@ const struct mp_rx *mp_confirm_rx(struct mp_rule *r)
 	if (rx == NULL)
 		return NULL;
 	rx->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
-				 r->prefilter ? 0 : PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
+				 (r->prefilter || r->gated) ? 0 : PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
 	if (rx->code == NULL) {
 		free(rx);
 		return NULL;
@@ -72,20 +72,13 @@ void mp_confirmer_free(struct mp_confirmer *c)
 	c->md = NULL;
 }
 
-int mp_confirm(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_t len, size_t end,
-	       struct mp_span *out)
+/* Run one match; 1 and *out on success. */
+static int match_once(struct mp_confirmer *c, const struct mp_rx *rx, const char *buf, size_t sublen,
+		      size_t from, struct mp_span *out)
 {
-	const struct mp_rx *rx = mp_confirm_rx(r);
-	size_t from = end > r->width ? end - r->width : 0;
-	/* Exact rules: the subject ends at the hit and the match must end there.
-	 * Prefilter rules: search the window forward, seeing past the hit. */
-	size_t sublen = r->prefilter ? (end + r->width < len ? end + r->width : len) : end;
-	int rc;
+	int rc = pcre2_match(rx->code, (PCRE2_SPTR)buf, sublen, from, 0, c->md, c->mctx);
 	PCRE2_SIZE *ov;
 
-	if (rx == NULL)
-		return 0;
-	rc = pcre2_match(rx->code, (PCRE2_SPTR)buf, sublen, from, 0, c->md, c->mctx);
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
 		c->limit_hits++;
 	if (rc < 0)
@@ -103,4 +96,40 @@ int mp_confirm(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_
 		out->send = ov[2 * rx->secret_group + 1];
 	}
 	return 1;
+}
+
+int mp_confirm(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_t len, size_t end,
+	       struct mp_span *out)
+{
+	const struct mp_rx *rx = mp_confirm_rx(r);
+	size_t from = end > r->width ? end - r->width : 0;
+
+	(void)len;
+	if (rx == NULL)
+		return 0;
+	/* The subject ends at the hit and the match must end there. */
+	return match_once(c, rx, buf, end, from, out);
+}
+
+long mp_confirm_search(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_t len, size_t from,
+		       size_t to, int (*add)(void *ctx, const struct mp_span *sp), void *ctx)
+{
+	const struct mp_rx *rx = mp_confirm_rx(r);
+	size_t sublen = to + r->width + 1 < len ? to + r->width + 1 : len;
+	struct mp_span sp;
+	long n = 0;
+
+	if (rx == NULL)
+		return 0;
+	while (from <= to && from < sublen && match_once(c, rx, buf, sublen, from, &sp)) {
+		if (sp.start > to)
+			break;
+		if (add(ctx, &sp) != 0)
+			return -1;
+		n++;
+		/* Resume after the value, not the whole match: a pattern that
+		 * consumes a trailing delimiter must still see the next value. */
+		from = sp.send > sp.start + 1 ? sp.send : sp.start + 1;
+	}
+	return n;
 }

@@ -33,9 +33,16 @@ const struct mp_rx *mp_confirm_rx(struct mp_rule *r);
 int mp_confirmer_init(struct mp_confirmer *c, uint32_t match_limit);
 void mp_confirmer_free(struct mp_confirmer *c);
 
-/* Confirm a hit of rule r ending at `end` in buf[0..len). Returns 1 and
- * fills *out when PCRE2 agrees, 0 when it does not. */
+/* Confirm a hit of an exact rule r ending at `end` in buf[0..len). Returns
+ * 1 and fills *out when PCRE2 agrees, 0 when it does not. */
 int mp_confirm(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_t len, size_t end,
 	       struct mp_span *out);
+
+/* Search mode, for prefilter and keyword-gated rules: every match of r in
+ * buf[0..len) that starts in [from, to] is passed to add(ctx, span). The
+ * subject ends r->width bytes past `to`, so matches are never cut short.
+ * Returns the number of matches, or -1 when add failed. */
+long mp_confirm_search(struct mp_confirmer *c, struct mp_rule *r, const char *buf, size_t len, size_t from,
+		       size_t to, int (*add)(void *ctx, const struct mp_span *sp), void *ctx);
 
 #endif

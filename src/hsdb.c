@@ -2,11 +2,12 @@
  *
  * Cache file layout (all integers little-endian as written by this host; the
  * key covers the platform, so a foreign file never matches):
- *   "MPHSDB02"  magic
+ *   "MPHSDB03"  magic
  *   key[32]     SHA-256 of engine version, Vectorscan version, platform,
- *               match-width cap and every rule's pattern and max_length
+ *               match-width cap and every rule's pattern, max_length and
+ *               (for keyword-gated rules) keywords
  *   u32 n       rules
- *   u32 meta[n] width | prefilter << 31
+ *   u32 meta[n] width | gated << 30 | prefilter << 31
  *   sum[32]     SHA-256 of the payload
  *   u64 len     payload bytes
  *   payload     hs_serialize_database output
@@ -27,7 +28,7 @@
 #include "hsdb.h"
 #include "log.h"
 
-#define CACHE_MAGIC "MPHSDB02"
+#define CACHE_MAGIC "MPHSDB03"
 #define CACHE_MAX (512u << 20)  /* a cache file larger than this is ignored */
 
 char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts)
@@ -64,6 +65,9 @@ static void compute_key(const struct mp_ruleset *rs, uint64_t width_cap, unsigne
 		const struct mp_rule *r = &rs->rules[i];
 		EVP_DigestUpdate(md, r->pattern, strlen(r->pattern) + 1);
 		EVP_DigestUpdate(md, &r->max_length, sizeof r->max_length);
+		EVP_DigestUpdate(md, &r->kw_required, sizeof r->kw_required);
+		for (size_t k = 0; r->kw_required && k < r->nkeywords; k++)
+			EVP_DigestUpdate(md, r->keywords[k], strlen(r->keywords[k]) + 1);
 	}
 	EVP_DigestFinal_ex(md, key, NULL);
 	EVP_MD_CTX_free(md);
@@ -91,6 +95,31 @@ static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char
 	v[rs->nerrors++] = full;
 }
 
+/* A keyword as a Vectorscan expression: metacharacters escaped, and ' '
+ * (which stands for any of ' ', '_', '-') as a class. Compiled caseless. */
+static char *keyword_expr(const char *kw)
+{
+	size_t n = strlen(kw);
+	char *e = malloc(n * 7 + 1), *p = e;
+
+	if (e == NULL)
+		return NULL;
+	for (const unsigned char *k = (const unsigned char *)kw; *k; k++) {
+		if (*k == ' ') {
+			memcpy(p, "[ _\\-]", 7);
+			p += 7;
+		} else if (*k < 0x80 && !((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9'))) {
+			p += sprintf(p, "\\x%02x", *k);
+		} else if (*k >= 0x80) {
+			p += sprintf(p, "\\x%02x", *k);
+		} else {
+			*p++ = (char)*k;
+		}
+	}
+	*p = '\0';
+	return e;
+}
+
 /* Decide each rule's width and mode; disable the ones that cannot work. */
 static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 {
@@ -104,6 +133,7 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 
 		r->disabled = false;
 		r->prefilter = false;
+		r->gated = r->kw_required && r->nkeywords > 0;
 		pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0,
 						 &pcre_err, &pcre_off, NULL);
 		if (code == NULL) {
@@ -183,8 +213,9 @@ static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned ch
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m;
 		memcpy(&m, data + 44 + 4 * i, 4);
-		rs->rules[i].width = m & 0x7fffffffu;
+		rs->rules[i].width = m & 0x3fffffffu;
 		rs->rules[i].prefilter = (m >> 31) != 0;
+		rs->rules[i].gated = ((m >> 30) & 1) != 0;
 		rs->rules[i].disabled = false;
 	}
 	rc = 0;
@@ -239,7 +270,8 @@ static void write_cache(const char *dir, const char *path, const struct mp_rules
 	ok &= fwrite(key, 32, 1, f) == 1;
 	ok &= fwrite(&nr, 4, 1, f) == 1;
 	for (size_t i = 0; i < rs->n; i++) {
-		uint32_t m = rs->rules[i].width | (rs->rules[i].prefilter ? 0x80000000u : 0);
+		uint32_t m = rs->rules[i].width | (rs->rules[i].prefilter ? 0x80000000u : 0) |
+			     (rs->rules[i].gated ? 0x40000000u : 0);
 		ok &= fwrite(&m, 4, 1, f) == 1;
 	}
 	ok &= fwrite(sum, 32, 1, f) == 1;
@@ -262,6 +294,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 	unsigned char key[32];
 	char hex[65], *dir = NULL, *path = NULL;
 	const char **exprs = NULL;
+	char **owned = NULL;            /* keyword expressions we made */
+	size_t nexpr = 0;
 	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
 	int rc = -1;
@@ -281,21 +315,39 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 		out->npatterns = (unsigned)rs->n;
 	} else {
 		check_rules(rs, opts->match_width);
-		exprs = calloc(rs->n, sizeof *exprs);
-		flags = calloc(rs->n, sizeof *flags);
-		ids = calloc(rs->n, sizeof *ids);
-		if (exprs == NULL || flags == NULL || ids == NULL) {
+		for (size_t i = 0; i < rs->n; i++)
+			nexpr += rs->rules[i].gated ? rs->rules[i].nkeywords : 1;
+		exprs = calloc(nexpr, sizeof *exprs);
+		owned = calloc(nexpr, sizeof *owned);
+		flags = calloc(nexpr, sizeof *flags);
+		ids = calloc(nexpr, sizeof *ids);
+		if (exprs == NULL || owned == NULL || flags == NULL || ids == NULL) {
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		unsigned n = 0;
+		unsigned n = 0, nrules = 0;
 		for (size_t i = 0; i < rs->n; i++) {
-			if (rs->rules[i].disabled)
+			struct mp_rule *r = &rs->rules[i];
+			if (r->disabled)
 				continue;
-			exprs[n] = rs->rules[i].pattern;
-			flags[n] = rs->rules[i].prefilter ? HS_FLAG_PREFILTER : 0;
-			ids[n] = (unsigned)i;
-			n++;
+			nrules++;
+			if (r->gated) {
+				/* Several expressions may share the rule's id. */
+				for (size_t k = 0; k < r->nkeywords; k++) {
+					owned[n] = keyword_expr(r->keywords[k]);
+					if (owned[n] == NULL) {
+						snprintf(err, errlen, "out of memory");
+						goto out;
+					}
+					exprs[n] = owned[n];
+					flags[n] = HS_FLAG_CASELESS;
+					ids[n++] = (unsigned)i;
+				}
+				continue;
+			}
+			exprs[n] = r->pattern;
+			flags[n] = r->prefilter ? HS_FLAG_PREFILTER : 0;
+			ids[n++] = (unsigned)i;
 		}
 		if (n == 0) {
 			snprintf(err, errlen, "no usable rules");
@@ -307,10 +359,10 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			hs_free_compile_error(cerr);
 			goto out;
 		}
-		out->npatterns = n;
+		out->npatterns = nrules;
 		/* Only a database made from every rule is worth caching: with a
 		 * disabled rule the errors must be reported again next time. */
-		if (opts->use_cache && path != NULL && n == rs->n)
+		if (opts->use_cache && path != NULL && nrules == rs->n)
 			write_cache(dir, path, rs, key, out->db);
 	}
 	if (hs_alloc_scratch(out->db, &out->scratch) != HS_SUCCESS) {
@@ -327,11 +379,16 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			rs->max_width = r->width;
 		if (r->kw_distance > rs->max_distance)
 			rs->max_distance = r->kw_distance;
+		if (r->gated && r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX > rs->max_gate_reach)
+			rs->max_gate_reach = r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX;
 	}
 	rc = 0;
 out:
 	if (rc != 0)
 		mp_hsdb_free(out);
+	for (size_t i = 0; owned != NULL && i < nexpr; i++)
+		free(owned[i]);
+	free(owned);
 	free(exprs);
 	free(flags);
 	free(ids);

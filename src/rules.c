@@ -241,8 +241,9 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 				if (r->nkeywords == 0 || r->nkeywords > MP_RULE_KEYWORDS_MAX)
 					rule_error(c, val, r->id, "'keywords.words' must hold 1 to %d words", MP_RULE_KEYWORDS_MAX);
 				for (size_t i = 0; i < r->nkeywords; i++)
-					if (r->keywords[i][0] == '\0')
-						rule_error(c, val, r->id, "'keywords.words' holds an empty word");
+					if (r->keywords[i][0] == '\0' || strlen(r->keywords[i]) > MP_RULE_KEYWORD_LEN_MAX)
+						rule_error(c, val, r->id, "'keywords.words' entries must be 1 to %d bytes",
+							   MP_RULE_KEYWORD_LEN_MAX);
 			}
 		} else if (strcmp(key, "distance") == 0) {
 			have_distance = true;

@@ -24,6 +24,7 @@ enum mp_confidence { MP_CONF_LOW = 1, MP_CONF_MEDIUM, MP_CONF_HIGH };
 /* Bounds on what a rule may declare. */
 #define MP_RULE_KW_DISTANCE_MAX 1024  /* bytes between a keyword and the value */
 #define MP_RULE_KEYWORDS_MAX 64       /* keywords per rule */
+#define MP_RULE_KEYWORD_LEN_MAX 64    /* bytes in one keyword */
 
 struct mp_rule {
 	char *id;                /* unique, [a-z0-9][a-z0-9.-]* */
@@ -50,6 +51,8 @@ struct mp_rule {
 	/* Set by mp_hsdb_build. */
 	uint32_t width;          /* bytes; the window PCRE2 looks back from a hit */
 	bool prefilter;          /* Vectorscan only approximates it */
+	bool gated;              /* keywords required: Vectorscan looks for the keywords and
+	                          * PCRE2 searches for the value around each one */
 	bool disabled;           /* its pattern did not compile; error reported */
 
 	/* Set by mp_confirm_rx() on first use; NULL until then. Published once
@@ -71,6 +74,7 @@ struct mp_ruleset {
 	size_t nerrors;
 	uint32_t max_width;      /* max over enabled rules of width (set by hsdb) */
 	uint32_t max_distance;   /* max over rules of kw_distance */
+	uint32_t max_gate_reach; /* max over gated rules of width + distance + keyword length */
 };
 
 /* Load a rule file, or every *.yml / *.yaml file below a directory (sorted

@@ -39,6 +39,8 @@ struct mp_scanner {
 
 	struct cand *cands;        /* confirmed, deduplicated matches */
 	size_t ncands, capcands;
+	struct mp_span *found;     /* one search-mode rule's matches, before dedupe */
+	size_t nfound, capfound;
 
 	struct mp_buf red, ctx;    /* scratch strings for one finding */
 
@@ -70,8 +72,8 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 	if (mp_hsdb_build(rs, opts, &e->hs, err, errlen) != 0)
 		return -1;
 	reach = rs->max_distance > MP_CONTEXT_RADIUS ? rs->max_distance : MP_CONTEXT_RADIUS;
-	e->back = rs->max_width + reach + 16;
-	e->fwd = rs->max_width + reach + 16;
+	e->back = rs->max_width + reach + MP_RULE_KEYWORD_LEN_MAX + 16;
+	e->fwd = rs->max_width + reach + MP_RULE_KEYWORD_LEN_MAX + 16;
 	return 0;
 }
 
@@ -115,6 +117,7 @@ void mp_scanner_free(struct mp_scanner *s)
 	free(s->buf);
 	free(s->hits);
 	free(s->cands);
+	free(s->found);
 	free(s->last_end);
 	mp_buf_free(&s->red);
 	mp_buf_free(&s->ctx);
@@ -207,7 +210,8 @@ size_t mp_count_newlines(const char *p, size_t n)
 		memcpy(&w, p + i, 8);
 		x = w ^ nl;
 		y = ~(((x & ones7) + ones7) | x | ones7);
-		count += (size_t)__builtin_popcountll(y);
+		/* y holds 0x80 in each matching byte: sum the bytes by multiply. */
+		count += (size_t)(((y >> 7) * UINT64_C(0x0101010101010101)) >> 56);
 	}
 	for (; i < n; i++)
 		count += p[i] == '\n';
@@ -346,6 +350,87 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	s->emit.finding(s->emit.ctx, s->loc, &f);
 }
 
+static int add_found(void *ctx, const struct mp_span *sp)
+{
+	struct mp_scanner *s = ctx;
+
+	if (s->nfound == s->capfound) {
+		size_t cap = s->capfound ? s->capfound * 2 : 64;
+		struct mp_span *f = realloc(s->found, cap * sizeof *f);
+		if (f == NULL)
+			return -1;
+		s->found = f;
+		s->capfound = cap;
+	}
+	s->found[s->nfound++] = *sp;
+	return 0;
+}
+
+static int cmp_span_end(const void *a, const void *b)
+{
+	const struct mp_span *x = a, *y = b;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Keep one match per overlapping run of spans sorted by end: a later span
+ * that starts no later than the kept one is the same match grown. */
+static void dedupe_push(struct mp_scanner *s, uint32_t rule, const struct mp_span *sp, size_t n)
+{
+	struct mp_span cur;
+	bool have = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (have && sp[i].start < cur.end) {
+			if (sp[i].start <= cur.start)
+				cur = sp[i];
+			continue;
+		}
+		if (have && push_cand(s, rule, &cur) != 0)
+			return;
+		cur = sp[i];
+		have = true;
+	}
+	if (have)
+		push_cand(s, rule, &cur);
+}
+
+/* Search-mode rules: search windows around the hits h[0..n), merging
+ * windows that touch so each byte is searched once. */
+static void search_rule(struct mp_scanner *s, uint32_t rule, const struct hit *h, size_t n, size_t len)
+{
+	struct mp_rule *r = &s->e->rules->rules[rule];
+	/* Where a value may start, relative to a hit: for a keyword hit the
+	 * value lies within the distance on either side; for a prefilter hit
+	 * it ends near the hit. */
+	size_t before = r->gated ? r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX : r->width;
+	size_t after = r->gated ? r->kw_distance : 0;
+	size_t ws = 0, we = 0;
+	bool open = false;
+
+	s->nfound = 0;
+	for (size_t i = 0; i <= n; i++) {
+		size_t a = 0, b = 0;
+		if (i < n) {
+			a = h[i].end > before ? h[i].end - before : 0;
+			b = h[i].end + after;
+			if (open && a <= we + 1) {
+				if (b > we)
+					we = b;
+				continue;
+			}
+		}
+		if (open && mp_confirm_search(&s->conf, r, s->data, len, ws, we, add_found, s) < 0)
+			break;
+		ws = a;
+		we = b;
+		open = true;
+	}
+	qsort(s->found, s->nfound, sizeof *s->found, cmp_span_end);
+	dedupe_push(s, rule, s->found, s->nfound);
+}
+
 /* Scan data[0..len): confirm hits ending after r0 - context, report those
  * whose deduplicated match ends in (r0, r1]. */
 static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
@@ -356,7 +441,11 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	s->nhits = 0;
 	s->ncands = 0;
 	s->hits_full = false;
-	s->hit_floor = r0 > MP_CONTEXT_RADIUS ? r0 - MP_CONTEXT_RADIUS : 0;
+	/* Hits a little before r0 still matter: for context masking, and for
+	 * gated rules, whose keyword may precede an owned value. */
+	size_t keep = s->e->rules->max_gate_reach > MP_CONTEXT_RADIUS ? s->e->rules->max_gate_reach
+								       : MP_CONTEXT_RADIUS;
+	s->hit_floor = r0 > keep ? r0 - keep : 0;
 	/* Findings are located in start order from the segment's base cursor. */
 	s->cur_off = s->base;
 	s->cur_line = s->bc_line;
@@ -386,6 +475,14 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		struct mp_span cur, sp;
 		bool have = false;
 
+		if (r->prefilter || r->gated) {
+			size_t j = i;
+			while (j < s->nhits && s->hits[j].rule == rule)
+				j++;
+			search_rule(s, rule, s->hits + i, j - i, len);
+			i = j;
+			continue;
+		}
 		for (; i < s->nhits && s->hits[i].rule == rule; i++) {
 			size_t end = s->hits[i].end;
 			if (have && end <= cur.end)
