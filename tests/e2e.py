@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""End-to-end tests: run the built magpie on fixtures made here.
+
+Two kinds of case:
+- data-driven: every tests/cases/*.case file (format in tests/cases/README);
+- scripted: the test_* methods below, for what a recipe cannot express
+  (FIFOs, stdin, permissions, cache corruption, huge files).
+
+Every scan runs with -j1 and -j4 and the two outputs must hold the same
+records. Secret-looking literals are split with "{{}}" in this repository;
+the marker is removed when fixtures are written.
+"""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import unittest
+
+MAGPIE = os.path.abspath(os.environ.get("MAGPIE", os.path.join(os.path.dirname(__file__), "..", "magpie")))
+SRCDIR = os.path.abspath(os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), "..")))
+CASES = os.path.join(SRCDIR, "tests", "cases")
+TIMEOUT = 120
+
+
+def splice(s):
+    return s.replace("{{}}", "")
+
+
+def run(args, cwd=None, stdin=None, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([MAGPIE] + args, cwd=cwd, input=stdin, capture_output=True,
+                       timeout=TIMEOUT, env=e)
+    return p.returncode, p.stdout, p.stderr
+
+
+def records(out, fmt="jsonl"):
+    if fmt == "json":
+        return json.loads(out)
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+def comparable(recs):
+    """Records minus what legitimately differs between runs, sorted."""
+    keep = []
+    for r in recs:
+        r = json.loads(json.dumps(r))
+        if r["type"] == "summary":
+            r.pop("elapsed_seconds", None)
+            r.pop("threads", None)
+        keep.append(json.dumps(r, sort_keys=True))
+    return sorted(keep)
+
+
+def scan(testcase, args, cwd=None, stdin=None, threads=(1, 4), env=None):
+    """Run a jsonl scan with each thread count; assert identical records."""
+    results = []
+    for j in threads:
+        code, out, err = run(["scan", "-j%d" % j, "--format", "jsonl"] + args, cwd=cwd,
+                             stdin=stdin, env=env)
+        recs = records(out)
+        testcase.assertTrue(recs and recs[-1]["type"] == "summary", "no summary record: %r" % err)
+        results.append((code, out, err, recs))
+    first = results[0]
+    for other in results[1:]:
+        testcase.assertEqual(first[0], other[0], "exit status differs between -j1 and -jN")
+        testcase.assertEqual(comparable(first[3]), comparable(other[3]),
+                             "records differ between -j1 and -jN")
+    return first
+
+
+def findings(recs):
+    return [r for r in recs if r["type"] == "finding"]
+
+
+def notices(recs):
+    return [r for r in recs if r["type"] == "notice"]
+
+
+# ---- data-driven cases ----
+
+def parse_case(path):
+    """See tests/cases/README for the format."""
+    case = {"args": [], "exit": None, "files": {}, "expect": [], "absent": [], "present": [],
+            "notices": [], "name": os.path.basename(path)}
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, val = line.partition(":")
+        val = val.strip()
+        if key == "args":
+            case["args"] = val.split()
+        elif key == "exit":
+            case["exit"] = int(val)
+        elif key == "file":
+            body = []
+            while i < len(lines) and lines[i] != "end":
+                body.append(lines[i])
+                i += 1
+            i += 1
+            case["files"][val] = splice("\n".join(body) + "\n")
+        elif key == "expect":
+            case["expect"].append(val.split())
+        elif key == "absent":
+            case["absent"].append(splice(val))
+        elif key == "present":
+            case["present"].append(splice(val))
+        elif key == "notice":
+            case["notices"].append(val.split())
+        else:
+            raise ValueError("%s: unknown key %r" % (path, key))
+    return case
+
+
+class DataCases(unittest.TestCase):
+    pass
+
+
+def make_case_test(path):
+    def test(self):
+        case = parse_case(path)
+        with tempfile.TemporaryDirectory() as d:
+            for name, body in case["files"].items():
+                p = os.path.join(d, name)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "w", encoding="utf-8") as f:
+                    f.write(body)
+            code, out, err, recs = scan(self, case["args"] + ["."], cwd=d)
+            if case["exit"] is not None:
+                self.assertEqual(code, case["exit"], err.decode())
+            got = sorted((f["rule"]["id"], f["location"]["path"][2:], str(f["location"]["line"]),
+                          str(f["location"]["column"])) for f in findings(recs))
+            want = sorted(tuple(e) for e in case["expect"])
+            self.assertEqual(got, want, "findings differ")
+            for s in case["absent"]:
+                self.assertNotIn(s.encode(), out, "output contains %r" % s)
+                self.assertNotIn(s.encode(), err)
+            for s in case["present"]:
+                self.assertIn(s.encode(), out)
+            got_n = sorted((n["kind"], n["location"]["path"][2:]) for n in notices(recs))
+            self.assertEqual(got_n, sorted(tuple(n) for n in case["notices"]))
+    return test
+
+
+if os.path.isdir(CASES):
+    for fn in sorted(os.listdir(CASES)):
+        if fn.endswith(".case"):
+            setattr(DataCases, "test_" + re.sub(r"\W", "_", fn[:-5]),
+                    make_case_test(os.path.join(CASES, fn)))
+
+
+# ---- scripted cases ----
+
+AKID = splice("AKIA{{}}QYLPMN5HRWZ3TXVB")
+GHP = splice("ghp_{{}}R8x2Lq7VnM4kT9pWc3Zb6Yh1Jd5Fs0Gu8Aep")
+
+
+class Scripted(unittest.TestCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp(prefix="magpie-e2e-")
+
+    def tearDown(self):
+        for root, dirs, _ in os.walk(self.d):
+            for x in dirs:
+                try:
+                    os.chmod(os.path.join(root, x), 0o755)
+                except OSError:
+                    pass
+        shutil.rmtree(self.d, ignore_errors=True)
+
+    def write(self, rel, data, mode="w"):
+        p = os.path.join(self.d, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, mode) as f:
+            f.write(data)
+        return p
+
+    def test_exit_clean_and_findings(self):
+        self.write("clean.txt", "nothing to see\n")
+        code, _, _, recs = scan(self, ["."], cwd=self.d)
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[-1]["findings"], 0)
+        self.write("dirty.env", "AWS_ACCESS_KEY_ID=%s\n" % AKID)
+        code, _, _, recs = scan(self, ["."], cwd=self.d)
+        self.assertEqual(code, 1)
+        self.assertEqual(recs[-1]["findings_by_rule"], {"aws.access-key-id": 1})
+
+    def test_json_is_one_document(self):
+        self.write("a.env", "k=%s\n" % AKID)
+        code, out, err = run(["scan", "--format", "json", self.d])
+        self.assertEqual(code, 1, err)
+        doc = json.loads(out)
+        self.assertIsInstance(doc, list)
+        self.assertEqual([r["type"] for r in doc], ["finding", "summary"])
+        f = doc[0]
+        for key in ("path", "chain", "line", "column", "end_line", "end_column", "offset", "length"):
+            self.assertIn(key, f["location"])
+        self.assertEqual(f["location"]["offset"], 2)
+        self.assertEqual(f["location"]["length"], 20)
+        self.assertEqual(f["location"]["end_column"], 23)
+        self.assertTrue(f["secret"]["fingerprint"].startswith("sha256:"))
+
+    def test_default_format_is_json_when_piped(self):
+        self.write("a.env", "k=%s\n" % AKID)
+        code, out, _ = run(["scan", self.d])
+        self.assertEqual(code, 1)
+        self.assertIsInstance(json.loads(out), list)
+
+    def test_redaction_everywhere(self):
+        self.write("a.env", "key=%s and %s\n" % (AKID, GHP))
+        for fmt in ("json", "jsonl", "text"):
+            code, out, err = run(["scan", "--format", fmt, self.d])
+            self.assertEqual(code, 1)
+            for s in (AKID, GHP):
+                self.assertNotIn(s.encode(), out, fmt)
+                self.assertNotIn(s.encode(), err, fmt)
+        code, out, _ = run(["scan", "--format", "jsonl", "--show-secrets", self.d])
+        self.assertIn(AKID.encode(), out)
+        vals = {f["secret"]["value"] for f in findings(records(out))}
+        self.assertEqual(vals, {AKID, GHP})
+
+    def test_fingerprint_stable_across_files_and_runs(self):
+        self.write("a.env", "x %s\n" % AKID)
+        self.write("b/c.txt", "\n\n  %s\n" % AKID)
+        _, _, _, recs = scan(self, ["."], cwd=self.d)
+        fps = {f["secret"]["fingerprint"] for f in findings(recs)}
+        self.assertEqual(len(fps), 1)
+        _, _, _, recs2 = scan(self, ["."], cwd=self.d)
+        self.assertEqual(fps, {f["secret"]["fingerprint"] for f in findings(recs2)})
+
+    def test_fifo_socket_never_opened(self):
+        self.write("ok.txt", "x=%s\n" % AKID)
+        os.mkfifo(os.path.join(self.d, "pipe"))
+        import socket
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(os.path.join(self.d, "sock"))
+        try:
+            code, _, err, recs = scan(self, ["."], cwd=self.d)  # would hang if the FIFO were opened
+        finally:
+            s.close()
+        self.assertEqual(code, 1)
+        kinds = sorted((n["kind"], n["location"]["path"]) for n in notices(recs))
+        self.assertEqual(kinds, [("special-file", "./pipe"), ("special-file", "./sock")])
+        self.assertIn(b"./pipe: special-file", err)
+        # A FIFO named on the command line is not opened either.
+        code, _, _, recs = scan(self, ["pipe"], cwd=self.d)
+        self.assertEqual([n["kind"] for n in notices(recs)], ["special-file"])
+
+    def test_symlinks(self):
+        self.write("real/a.env", "k=%s\n" % AKID)
+        os.symlink("real/a.env", os.path.join(self.d, "link.env"))
+        os.symlink("..", os.path.join(self.d, "real", "loop"))
+        _, _, _, recs = scan(self, ["."], cwd=self.d)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["./real/a.env"])
+        self.assertEqual(recs[-1]["skipped"]["symlinks"], 2)
+        _, _, _, recs = scan(self, ["--follow-symlinks", "."], cwd=self.d)
+        paths = sorted(f["location"]["path"] for f in findings(recs))
+        self.assertEqual(paths, ["./link.env", "./real/a.env"])
+        self.assertEqual([n["kind"] for n in notices(recs)], ["symlink-loop"])
+
+    def test_exclude(self):
+        self.write("keep/a.env", "k=%s\n" % AKID)
+        self.write("node_modules/x/a.env", "k=%s\n" % AKID)
+        self.write("keep/b.min.js", "k=%s\n" % AKID)
+        _, _, _, recs = scan(self, ["--exclude", "node_modules", "--exclude", "*.min.js", "."], cwd=self.d)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["./keep/a.env"])
+        self.assertEqual(recs[-1]["skipped"]["excluded"], 2)
+        _, _, _, recs = scan(self, ["--exclude", "keep/**", "."], cwd=self.d)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["./node_modules/x/a.env"])
+
+    def test_stdin(self):
+        code, _, _, recs = scan(self, ["-"], stdin=("a\nb %s\n" % AKID).encode())
+        self.assertEqual(code, 1)
+        f = findings(recs)[0]
+        self.assertEqual((f["location"]["path"], f["location"]["line"], f["location"]["column"]), ("-", 2, 3))
+
+    def test_missing_path_is_error_but_scan_goes_on(self):
+        self.write("a.env", "k=%s\n" % AKID)
+        code, _, err, recs = scan(self, ["nope", "a.env"], cwd=self.d)
+        self.assertEqual(code, 2)
+        self.assertEqual(len(findings(recs)), 1)
+        self.assertEqual([(n["kind"], n["location"]["path"]) for n in notices(recs)], [("unreadable", "nope")])
+        self.assertEqual(err.decode().count("\n"), 1)
+        self.assertIn("nope", err.decode())
+
+    def test_read_error_notice(self):
+        # /proc/self/mem is a regular file whose first page cannot be read.
+        if not os.path.exists("/proc/self/mem"):
+            self.skipTest("no procfs")
+        code, _, err, recs = scan(self, ["/proc/self/mem"])
+        self.assertEqual([n["kind"] for n in notices(recs)], ["read-error"])
+        self.assertIn(b"read failed", err)
+
+    def test_unreadable_file(self):
+        if os.geteuid() == 0:
+            self.skipTest("root reads every file")
+        p = self.write("secret.env", "k=%s\n" % AKID)
+        os.chmod(p, 0)
+        _, _, _, recs = scan(self, ["."], cwd=self.d)
+        self.assertEqual([n["kind"] for n in notices(recs)], ["unreadable"])
+
+    def test_max_file_size(self):
+        self.write("small.env", "k=%s\n" % AKID)
+        self.write("big.env", "k=%s\n" % AKID + "x" * 5000)
+        _, _, _, recs = scan(self, ["--max-file-size", "4K", "."], cwd=self.d)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["./small.env"])
+        self.assertEqual([(n["kind"], n["location"]["path"]) for n in notices(recs)], [("limit", "./big.env")])
+        self.assertIn("file-size", notices(recs)[0]["message"])
+
+    def test_large_file_segments(self):
+        """Secrets around every segment boundary of a multi-segment file."""
+        seg = 256 * 1024
+        line = "key " + "." * 20 + " the quick brown fox jumps over the lazy dog\n"
+        body = bytearray((line * (5 * seg // len(line) + 10)).encode())
+        planted = []
+        for k in range(1, 5):
+            for delta in (-300, -21, -10, -1, 0, 5, 300):
+                off = k * seg + delta
+                off -= off % len(line)  # line start
+                off += 4
+                if planted and off <= planted[-1] + len(line):
+                    continue
+                body[off:off + 20] = AKID.encode()
+                planted.append(off)
+        p = os.path.join(self.d, "big.txt")
+        with open(p, "wb") as f:
+            f.write(body)
+        code, _, _, recs = scan(self, ["--limit", "segment-size=256K", "--limit", "match-width=64K", "big.txt"],
+                                cwd=self.d)
+        got = sorted(f["location"]["offset"] for f in findings(recs))
+        self.assertEqual(got, planted)
+        for f in findings(recs):
+            off = f["location"]["offset"]
+            self.assertEqual(f["location"]["line"], body[:off].count(b"\n") + 1)
+            self.assertEqual(f["location"]["column"], 5)
+        self.assertEqual(recs[-1]["bytes"], len(body))
+
+    def test_non_utf8_and_quoted_paths(self):
+        raw = os.path.join(self.d.encode(), b"bad\xff\"name\n.env")
+        with open(raw, "wb") as f:
+            f.write(("k=%s\n" % AKID).encode())
+        _, out, _, recs = scan(self, ["."], cwd=self.d)
+        f = findings(recs)[0]
+        import base64
+        self.assertEqual(base64.b64decode(f["location"]["path_base64"]), b"./bad\xff\"name\n.env")
+        self.assertIn("\ufffd", f["location"]["path"])
+        out.decode("utf-8")  # the output is valid UTF-8
+
+    def test_usage_errors(self):
+        for args in (["scan"], ["scan", "--threads", "0", "."], ["scan", "--format", "xml", "."],
+                     ["scan", "--bogus", "."], ["frobnicate"], ["scan", "--limit", "nope=1", "."],
+                     ["scan", "--rules", "/nonexistent/rules.yml", "."]):
+            code, out, err = run(args, cwd=self.d)
+            self.assertEqual(code, 2, args)
+            self.assertEqual(err.decode().count("\n"), 1, (args, err))
+            self.assertEqual(out, b"")
+
+    def test_rule_errors_name_file_and_line(self):
+        rules = self.write("r/bad.yml", "rules:\n  - id: x.good\n    name: Good\n    category: secret\n"
+                           "    severity: low\n    pattern: 'GOOD_[0-9]{8}'\n    examples: ['GOOD_12345678']\n"
+                           "    negative_examples: ['GOOD_1']\n  - id: x.bad\n    name: Bad\n"
+                           "    category: secret\n    severity: dire\n    pattern: 'BAD'\n"
+                           "    examples: ['BAD']\n    negative_examples: ['B']\n")
+        self.write("data.txt", "GOOD_87654321\n")
+        code, out, err, recs = scan(self, ["--no-default-rules", "--rules", rules, "data.txt"], cwd=self.d)
+        self.assertEqual(code, 1)  # the good rule still works
+        self.assertIn(b"bad.yml:12: rule 'x.bad': 'severity' must be", err)
+        self.assertEqual([n["kind"] for n in notices(recs)], ["rule-error"])
+        code, _, err = run(["rules", "check", rules])
+        self.assertEqual(code, 2)
+        self.assertIn(b"bad.yml:12:", err)
+
+    def test_rules_override_and_replace(self):
+        rules = self.write("r/extra.yml", "rules:\n  - id: aws.access-key-id\n    name: Overridden\n"
+                           "    category: secret\n    severity: info\n    pattern: '\\bAKIA[A-Z2-7]{16}\\b'\n"
+                           "    examples: ['%s']\n    negative_examples: ['AKIA']\n" % AKID)
+        self.write("a.env", "k=%s\n" % AKID)
+        _, _, _, recs = scan(self, ["--rules", rules, "a.env"], cwd=self.d)
+        fs = findings(recs)
+        self.assertEqual([(f["rule"]["id"], f["rule"]["name"], f["rule"]["severity"]) for f in fs],
+                         [("aws.access-key-id", "Overridden", "info")])
+        self.assertGreater(recs[-1]["rules"], 10)
+        _, _, _, recs = scan(self, ["--no-default-rules", "--rules", rules, "a.env"], cwd=self.d)
+        self.assertEqual(recs[-1]["rules"], 1)
+
+    def test_cache_corrupt_is_rebuilt(self):
+        cache = os.path.join(self.d, "cache")
+        self.write("a.env", "k=%s\n" % AKID)
+        args = ["--cache-dir", cache, "a.env"]
+        code, _, _, _ = scan(self, args, cwd=self.d, threads=(1,))
+        self.assertEqual(code, 1)
+        files = os.listdir(cache)
+        self.assertEqual(len(files), 1)
+        path = os.path.join(cache, files[0])
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:  # flip bytes in the payload
+            f.seek(size // 2)
+            f.write(b"\x00garbage\xff" * 4)
+        code, _, _, recs = scan(self, args, cwd=self.d, threads=(1,))
+        self.assertEqual(code, 1)
+        self.assertEqual(len(findings(recs)), 1)
+        with open(path, "wb") as f:  # truncated
+            f.write(b"MPHSDB02")
+        code, _, _, recs = scan(self, args, cwd=self.d, threads=(1,))
+        self.assertEqual((code, len(findings(recs))), (1, 1))
+        self.assertGreater(os.path.getsize(path), 1000)  # rewritten
+
+    def test_findings_per_object_limit(self):
+        self.write("many.txt", "".join("k%d=%s\n" % (i, AKID[:-2] + "%02d" % i) for i in range(20)).replace("0", "Q"))
+        _, _, _, recs = scan(self, ["--limit", "findings-per-object=5", "."], cwd=self.d)
+        self.assertEqual(len(findings(recs)), 5)
+        self.assertEqual([n["kind"] for n in notices(recs)], ["limit"])
+
+    def test_output_file(self):
+        self.write("a.env", "k=%s\n" % AKID)
+        outp = os.path.join(self.d, "out.json")
+        code, out, _ = run(["scan", "-o", outp, "a.env"], cwd=self.d)
+        self.assertEqual((code, out), (1, b""))
+        with open(outp) as f:
+            self.assertEqual(json.load(f)[-1]["findings"], 1)
+
+    def test_man_page_lists_every_option(self):
+        with open(os.path.join(SRCDIR, "src", "cli.c")) as f:
+            opts = re.findall(r'\{"([a-z-]+)", (?:no|required)_argument', f.read())
+        with open(os.path.join(SRCDIR, "doc", "magpie.1")) as f:
+            man = f.read()
+        self.assertGreater(len(opts), 10)
+        for o in opts:
+            self.assertIn("\\-\\-" + o.replace("-", "\\-"), man, o)
+
+    def test_bundled_corpus_matches_truth(self):
+        """Every planted item in corpus/ is found, and nothing else (decoys stay silent)."""
+        out = os.path.join(self.d, "corpus")
+        subprocess.run(["sh", os.path.join(SRCDIR, "corpus", "make-corpus"), os.path.join(SRCDIR, "corpus", "src"),
+                        out], check=True, capture_output=True)
+        code, _, _, recs = scan(self, ["corpus"], cwd=self.d)
+        self.assertEqual(code, 1)
+        got = sorted("%s %s %d" % (f["rule"]["id"], f["location"]["path"][len("corpus/"):], f["location"]["line"])
+                     for f in findings(recs))
+        with open(os.path.join(SRCDIR, "corpus", "expected")) as f:
+            want = sorted(line.strip() for line in f if line.strip() and not line.startswith("#"))
+        self.assertEqual(got, want)
+
+    def test_help_and_version(self):
+        code, out, _ = run(["--help"])
+        self.assertEqual(code, 0)
+        self.assertIn(b"--threads", out)
+        code, out, _ = run(["--version"])
+        self.assertEqual(code, 0)
+        self.assertTrue(out.startswith(b"magpie "))
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - failed - len(result.skipped), failed))
+    sys.exit(1 if failed else 0)
