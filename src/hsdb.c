@@ -7,7 +7,7 @@
  *               match-width cap and every rule's pattern, max_length and
  *               (for keyword-gated rules) keywords
  *   u32 n       rules
- *   u32 meta[n] width | gated << 30 | prefilter << 31
+ *   u32 meta[n] width | digit_run << 29 | gated << 30 | prefilter << 31
  *   sum[32]     SHA-256 of the payload
  *   u64 len     payload bytes
  *   payload     hs_serialize_database output
@@ -68,6 +68,7 @@ static void compute_key(const struct mp_ruleset *rs, uint64_t width_cap, unsigne
 		EVP_DigestUpdate(md, &r->kw_required, sizeof r->kw_required);
 		for (size_t k = 0; r->kw_required && k < r->nkeywords; k++)
 			EVP_DigestUpdate(md, r->keywords[k], strlen(r->keywords[k]) + 1);
+		EVP_DigestUpdate(md, &r->digits_min, sizeof r->digits_min);
 	}
 	EVP_DigestFinal_ex(md, key, NULL);
 	EVP_MD_CTX_free(md);
@@ -134,6 +135,7 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 		r->disabled = false;
 		r->prefilter = false;
 		r->gated = r->kw_required && r->nkeywords > 0;
+		r->digit_run = !r->gated && r->digits_min > 0;
 		pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0,
 						 &pcre_err, &pcre_off, NULL);
 		if (code == NULL) {
@@ -213,9 +215,10 @@ static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned ch
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m;
 		memcpy(&m, data + 44 + 4 * i, 4);
-		rs->rules[i].width = m & 0x3fffffffu;
+		rs->rules[i].width = m & 0x1fffffffu;
 		rs->rules[i].prefilter = (m >> 31) != 0;
 		rs->rules[i].gated = ((m >> 30) & 1) != 0;
+		rs->rules[i].digit_run = ((m >> 29) & 1) != 0;
 		rs->rules[i].disabled = false;
 	}
 	rc = 0;
@@ -271,7 +274,7 @@ static void write_cache(const char *dir, const char *path, const struct mp_rules
 	ok &= fwrite(&nr, 4, 1, f) == 1;
 	for (size_t i = 0; i < rs->n; i++) {
 		uint32_t m = rs->rules[i].width | (rs->rules[i].prefilter ? 0x80000000u : 0) |
-			     (rs->rules[i].gated ? 0x40000000u : 0);
+			     (rs->rules[i].gated ? 0x40000000u : 0) | (rs->rules[i].digit_run ? 0x20000000u : 0);
 		ok &= fwrite(&m, 4, 1, f) == 1;
 	}
 	ok &= fwrite(sum, 32, 1, f) == 1;
@@ -331,6 +334,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			if (r->disabled)
 				continue;
 			nrules++;
+			if (r->digit_run)
+				continue;  /* found by the digit-run finder */
 			if (r->gated) {
 				/* Several expressions may share the rule's id. */
 				for (size_t k = 0; k < r->nkeywords; k++) {
@@ -349,9 +354,17 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			flags[n] = r->prefilter ? HS_FLAG_PREFILTER : 0;
 			ids[n++] = (unsigned)i;
 		}
-		if (n == 0) {
+		if (nrules == 0) {
 			snprintf(err, errlen, "no usable rules");
 			goto out;
+		}
+		/* A Vectorscan database needs one expression at least; a rule set
+		 * of digit-run rules only gets one that can never match. */
+		if (n == 0) {
+			exprs[0] = "\\x00[^\\x00-\\xff]";
+			flags[0] = 0;
+			ids[0] = 0;
+			n = 1;
 		}
 		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &out->db, &cerr) != HS_SUCCESS) {
 			snprintf(err, errlen, "cannot build the pattern database: %s (pattern %d)",
@@ -371,6 +384,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 	}
 	rs->max_width = 0;
 	rs->max_distance = 0;
+	rs->max_gate_reach = 0;
+	rs->digits_min = 0;
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct mp_rule *r = &rs->rules[i];
 		if (r->disabled)
@@ -379,6 +394,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			rs->max_width = r->width;
 		if (r->kw_distance > rs->max_distance)
 			rs->max_distance = r->kw_distance;
+		if (r->digit_run && (rs->digits_min == 0 || r->digits_min < rs->digits_min))
+			rs->digits_min = r->digits_min;
 		if (r->gated && r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX > rs->max_gate_reach)
 			rs->max_gate_reach = r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX;
 	}

@@ -266,6 +266,34 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 		rule_error(c, v, r->id, "'keywords' needs 'distance'");
 }
 
+static void parse_digits(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
+{
+	bool have_min = false, have_max = false;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		rule_error(c, v, r->id, "'digits' must be a mapping with min and max");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+		const char *key = scalar(k);
+		if (key && strcmp(key, "min") == 0) {
+			have_min = true;
+			want_uint(c, val, r->id, "digits.min", 1, MP_RULE_DIGITS_MAX, &r->digits_min);
+		} else if (key && strcmp(key, "max") == 0) {
+			have_max = true;
+			want_uint(c, val, r->id, "digits.max", 1, MP_RULE_DIGITS_MAX, &r->digits_max);
+		} else {
+			rule_error(c, k, r->id, "unknown key 'digits.%s'", key ? key : "?");
+		}
+	}
+	if (!have_min || !have_max)
+		rule_error(c, v, r->id, "'digits' needs min and max");
+	else if (r->digits_min > r->digits_max)
+		rule_error(c, v, r->id, "'digits.min' is larger than 'digits.max'");
+}
+
 static void parse_validators(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 {
 	char **names = NULL;
@@ -389,6 +417,8 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 			r.min_entropy = s ? strtod(s, &end) : -1;
 			if (s == NULL || *end != '\0' || !(r.min_entropy >= 0 && r.min_entropy <= 8))
 				rule_error(c, v, r.id, "'min_entropy' must be a number from 0 to 8");
+		} else if (strcmp(key, "digits") == 0) {
+			parse_digits(c, v, &r);
 		} else if (strcmp(key, "validators") == 0) {
 			parse_validators(c, v, &r);
 		} else if (strcmp(key, "examples") == 0) {

@@ -25,6 +25,7 @@ enum mp_confidence { MP_CONF_LOW = 1, MP_CONF_MEDIUM, MP_CONF_HIGH };
 #define MP_RULE_KW_DISTANCE_MAX 1024  /* bytes between a keyword and the value */
 #define MP_RULE_KEYWORDS_MAX 64       /* keywords per rule */
 #define MP_RULE_KEYWORD_LEN_MAX 64    /* bytes in one keyword */
+#define MP_RULE_DIGITS_MAX 64         /* digits: max */
 
 struct mp_rule {
 	char *id;                /* unique, [a-z0-9][a-z0-9.-]* */
@@ -39,6 +40,8 @@ struct mp_rule {
 	uint32_t kw_distance;    /* bytes; 0 when no keywords */
 	bool kw_required;        /* no keyword nearby => no finding */
 	double min_entropy;      /* bits per byte; 0 = no check */
+	uint32_t digits_min;     /* `digits:` the value is a number of this many digits ... */
+	uint32_t digits_max;     /* ... at most; 0/0 when the rule has no `digits:` */
 	unsigned validators;     /* MP_VALIDATE_* bits (validate.h) */
 	char **examples;         /* with the "{{}}" splice markers removed */
 	size_t nexamples;
@@ -53,6 +56,7 @@ struct mp_rule {
 	bool prefilter;          /* Vectorscan only approximates it */
 	bool gated;              /* keywords required: Vectorscan looks for the keywords and
 	                          * PCRE2 searches for the value around each one */
+	bool digit_run;          /* candidates come from the digit-run finder, not Vectorscan */
 	bool disabled;           /* its pattern did not compile; error reported */
 
 	/* Set by mp_confirm_rx() on first use; NULL until then. Published once
@@ -75,6 +79,7 @@ struct mp_ruleset {
 	uint32_t max_width;      /* max over enabled rules of width (set by hsdb) */
 	uint32_t max_distance;   /* max over rules of kw_distance */
 	uint32_t max_gate_reach; /* max over gated rules of width + distance + keyword length */
+	uint32_t digits_min;     /* min over digit-run rules of digits_min; 0 = no such rule */
 };
 
 /* Load a rule file, or every *.yml / *.yaml file below a directory (sorted

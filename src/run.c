@@ -243,6 +243,12 @@ int mp_run_rules_list(const struct mp_settings *s)
 				if (r->validators & (1u << b))
 					json_object_array_add(va, json_object_new_string(mp_validator_name(b)));
 			json_object_object_add(o, "validators", va);
+			if (r->digits_min > 0) {
+				json_object *dg = json_object_new_object();
+				json_object_object_add(dg, "min", json_object_new_int((int)r->digits_min));
+				json_object_object_add(dg, "max", json_object_new_int((int)r->digits_max));
+				json_object_object_add(o, "digits", dg);
+			}
 			json_object_object_add(o, "file", json_object_new_string(r->file));
 			json_object_object_add(o, "line", json_object_new_int(r->line));
 			json_object_array_add(arr, o);

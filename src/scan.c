@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "confirm.h"
+#include "digits.h"
 #include "entropy.h"
 #include "keywords.h"
 #include "log.h"
@@ -138,13 +139,8 @@ static void notice(struct mp_scanner *s, const char *kind, const char *fmt, ...)
 	s->emit.notice(s->emit.ctx, s->loc, kind, msg);
 }
 
-static int on_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
-		  void *ctx)
+static int add_hit(struct mp_scanner *s, unsigned int id, size_t to)
 {
-	struct mp_scanner *s = ctx;
-
-	(void)from;
-	(void)flags;
 	if (to <= s->hit_floor)
 		return 0;
 	if (s->nhits == s->caphits) {
@@ -163,6 +159,39 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 	s->hits[s->nhits].rule = id;
 	s->hits[s->nhits].end = (uint32_t)to;
 	s->nhits++;
+	return 0;
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+		  void *ctx)
+{
+	(void)from;
+	(void)flags;
+	return add_hit(ctx, id, (size_t)to);
+}
+
+/* A digit run becomes a hit of each digit-run rule it could hold. A run
+ * without separators must be the whole value (rules delimit their numbers),
+ * so its length and checksum are checked before PCRE2 sees it. */
+static int on_digit_run(void *ctx, const struct mp_digit_run *run)
+{
+	struct mp_scanner *s = ctx;
+	const struct mp_ruleset *rs = s->e->rules;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct mp_rule *r = &rs->rules[i];
+		if (!r->digit_run || run->digits < r->digits_min)
+			continue;
+		if (!run->separated) {
+			if (run->digits > r->digits_max)
+				continue;
+			if ((r->validators & (1u << MP_VALIDATE_LUHN)) &&
+			    !mp_luhn_valid(s->data + run->start, run->end - run->start))
+				continue;
+		}
+		if (add_hit(s, (unsigned)i, run->end) != 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -459,6 +488,8 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		s->stopped = true;
 		return;
 	}
+	if (s->e->rules->digits_min > 0 && !s->hits_full)
+		mp_digit_runs(s->data, len, s->e->rules->digits_min, on_digit_run, s);
 	if (s->hits_full && !s->hits_noted) {
 		notice(s, "limit", "hits-per-segment limit (%llu) reached near byte %llu; some matches there may be missed",
 		       (unsigned long long)s->e->caps[MP_CAP_HITS_PER_SEGMENT], (unsigned long long)s->base);
@@ -475,7 +506,7 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		struct mp_span cur, sp;
 		bool have = false;
 
-		if (r->prefilter || r->gated) {
+		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
 			while (j < s->nhits && s->hits[j].rule == rule)
 				j++;
