@@ -456,6 +456,8 @@ static void search_rule(struct mp_scanner *s, uint32_t rule, const struct hit *h
 		we = b;
 		open = true;
 	}
+	if (s->nfound == 0)
+		return;
 	qsort(s->found, s->nfound, sizeof *s->found, cmp_span_end);
 	dedupe_push(s, rule, s->found, s->nfound);
 }
