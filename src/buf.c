@@ -2,6 +2,7 @@
 #include "mp_config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +89,25 @@ void mp_buf_free(struct mp_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+int mp_array_grow(void *arr, size_t *cap, size_t n, size_t size, size_t initial)
+{
+	void **p = arr;
+	size_t c = *cap;
+	void *q;
+
+	if (n < c)
+		return 0;
+	c = c ? c * 2 : initial;
+	while (c <= n)
+		c *= 2;
+	if (c > SIZE_MAX / size)
+		return -1;
+	q = realloc(*p, c * size);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
 }

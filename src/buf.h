@@ -24,4 +24,9 @@ void mp_buf_reset(struct mp_buf *b);
 /* Release the memory. Accepts a zeroed buffer. */
 void mp_buf_free(struct mp_buf *b);
 
+/* Make room for element n of a growable array *arr of *cap elements of
+ * `size` bytes each, doubling from `initial`. Returns 0, or -1 when out of
+ * memory (the array is unchanged then). */
+int mp_array_grow(void *arr, size_t *cap, size_t n, size_t size, size_t initial);
+
 #endif

@@ -74,26 +74,9 @@ static void compute_key(const struct mp_ruleset *rs, uint64_t width_cap, unsigne
 	EVP_MD_CTX_free(md);
 }
 
-static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char *fmt, const char *detail)
+static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char *what, const char *detail)
 {
-	char *msg = NULL;
-	char **v;
-
-	if (asprintf(&msg, "%s:%d: rule '%s': ", r->file, r->line, r->id) < 0)
-		return;
-	char *full = NULL;
-	if (asprintf(&full, "%s%s%s", msg, fmt, detail ? detail : "") < 0) {
-		free(msg);
-		return;
-	}
-	free(msg);
-	v = realloc(rs->errors, (rs->nerrors + 1) * sizeof *v);
-	if (v == NULL) {
-		free(full);
-		return;
-	}
-	rs->errors = v;
-	v[rs->nerrors++] = full;
+	mp_rules_add_error(rs, r->file, r->line, "rule '%s': %s%s", r->id, what, detail ? detail : "");
 }
 
 /* A keyword as a Vectorscan expression: metacharacters escaped, and ' '

@@ -43,10 +43,7 @@ int mp_confidence_parse(const char *s, enum mp_confidence *out)
 	return 0;
 }
 
-static void add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
+void mp_rules_add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024];
 	char *full;
@@ -123,9 +120,9 @@ static void rule_error(struct ctx *c, yaml_node_t *at, const char *id, const cha
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (id)
-		add_error(c->rs, c->file, line_of(at), "rule '%s': %s", id, msg);
+		mp_rules_add_error(c->rs, c->file, line_of(at), "rule '%s': %s", id, msg);
 	else
-		add_error(c->rs, c->file, line_of(at), "%s", msg);
+		mp_rules_add_error(c->rs, c->file, line_of(at), "%s", msg);
 	c->failed = 1;
 }
 
@@ -464,12 +461,12 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 	yaml_node_t *root, *list = NULL;
 
 	if (!yaml_parser_initialize(&parser)) {
-		add_error(rs, file, 1, "cannot initialise the YAML parser");
+		mp_rules_add_error(rs, file, 1, "cannot initialise the YAML parser");
 		return -1;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		add_error(rs, file, (int)parser.problem_mark.line + 1, "YAML: %s%s%s",
+		mp_rules_add_error(rs, file, (int)parser.problem_mark.line + 1, "YAML: %s%s%s",
 			  parser.problem ? parser.problem : "syntax error",
 			  parser.context ? " " : "", parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
@@ -477,11 +474,11 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (root == NULL) {
-		add_error(rs, file, 1, "empty rule file (expected a mapping with 'rules')");
+		mp_rules_add_error(rs, file, 1, "empty rule file (expected a mapping with 'rules')");
 		goto out;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		add_error(rs, file, line_of(root), "expected a mapping with 'rules'");
+		mp_rules_add_error(rs, file, line_of(root), "expected a mapping with 'rules'");
 		goto out;
 	}
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
@@ -490,12 +487,12 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 		if (key && strcmp(key, "rules") == 0)
 			list = yaml_document_get_node(&doc, p->value);
 		else
-			add_error(rs, file, line_of(k), "unknown top-level key '%s'", key ? key : "?");
+			mp_rules_add_error(rs, file, line_of(k), "unknown top-level key '%s'", key ? key : "?");
 	}
 	if (list == NULL) {
-		add_error(rs, file, line_of(root), "no 'rules' list");
+		mp_rules_add_error(rs, file, line_of(root), "no 'rules' list");
 	} else if (list->type != YAML_SEQUENCE_NODE) {
-		add_error(rs, file, line_of(list), "'rules' must be a list");
+		mp_rules_add_error(rs, file, line_of(list), "'rules' must be a list");
 	} else {
 		for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++)
 			parse_rule(&c, yaml_document_get_node(&doc, *it));

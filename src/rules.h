@@ -93,6 +93,10 @@ int mp_rules_load(struct mp_ruleset *rs, const char *path, int source, char *err
 /* Load rules from a YAML text in memory; file names it in messages. */
 int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, const char *file, int source);
 
+/* Append "file:line: message" to rs->errors (dropped if out of memory). */
+void mp_rules_add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Index of the rule with this id, or -1. */
 long mp_rules_find(const struct mp_ruleset *rs, const char *id);
 

@@ -213,14 +213,8 @@ static int cmp_cand_start(const void *a, const void *b)
 
 static int push_cand(struct mp_scanner *s, uint32_t rule, const struct mp_span *sp)
 {
-	if (s->ncands == s->capcands) {
-		size_t cap = s->capcands ? s->capcands * 2 : 64;
-		struct cand *c = realloc(s->cands, cap * sizeof *c);
-		if (c == NULL)
-			return -1;
-		s->cands = c;
-		s->capcands = cap;
-	}
+	if (mp_array_grow(&s->cands, &s->capcands, s->ncands, sizeof *s->cands, 64) != 0)
+		return -1;
 	s->cands[s->ncands].rule = rule;
 	s->cands[s->ncands].sp = *sp;
 	s->ncands++;
@@ -383,14 +377,8 @@ static int add_found(void *ctx, const struct mp_span *sp)
 {
 	struct mp_scanner *s = ctx;
 
-	if (s->nfound == s->capfound) {
-		size_t cap = s->capfound ? s->capfound * 2 : 64;
-		struct mp_span *f = realloc(s->found, cap * sizeof *f);
-		if (f == NULL)
-			return -1;
-		s->found = f;
-		s->capfound = cap;
-	}
+	if (mp_array_grow(&s->found, &s->capfound, s->nfound, sizeof *s->found, 64) != 0)
+		return -1;
 	s->found[s->nfound++] = *sp;
 	return 0;
 }

@@ -79,14 +79,8 @@ static const char *special_name(mode_t m)
 
 static int push_ancestor(struct state *st, dev_t dev, ino_t ino)
 {
-	if (st->nanc == st->capanc) {
-		size_t cap = st->capanc ? st->capanc * 2 : 32;
-		struct ancestor *a = realloc(st->anc, cap * sizeof *a);
-		if (a == NULL)
-			return -1;
-		st->anc = a;
-		st->capanc = cap;
-	}
+	if (mp_array_grow(&st->anc, &st->capanc, st->nanc, sizeof *st->anc, 32) != 0)
+		return -1;
 	st->anc[st->nanc].dev = dev;
 	st->anc[st->nanc].ino = ino;
 	st->nanc++;
