@@ -103,6 +103,6 @@ int mp_caps_set(uint64_t caps[MP_CAP__COUNT], const char *spec, char *err, size_
 		    strncmp(mp_cap_defs[i].name, spec, (size_t)(eq - spec)) == 0)
 			return mp_caps_set_one(caps, (enum mp_cap)i, eq + 1, err, errlen);
 	}
-	snprintf(err, errlen, "unknown limit '%.*s' (see magpie scan --help)", (int)(eq - spec), spec);
+	snprintf(err, errlen, "unknown limit '%.*s'", (int)(eq - spec), spec);
 	return -1;
 }

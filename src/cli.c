@@ -55,14 +55,15 @@ void mp_cli_version(void)
 void mp_cli_help(enum mp_command cmd)
 {
 	if (cmd == MP_CMD_RULES_LIST || cmd == MP_CMD_RULES_CHECK) {
-		fputs("Usage: magpie rules list [--rules PATH]... [--no-default-rules] [--format text|json] [FILE...]\n"
+		fputs("Usage: magpie rules list [--rules PATH]... [--no-default-rules] [--format text|json|jsonl] [FILE...]\n"
 		      "       magpie rules check [--rules PATH]... [FILE...]\n"
 		      "\n"
 		      "list   print every rule: id, category, severity, name (json adds pattern,\n"
 		      "       keywords, validators, file and line)\n"
 		      "check  compile the rules and run every rule's examples and negative\n"
 		      "       examples through the full matcher; exit 0 when all behave, 2 otherwise\n"
-		      "With FILE arguments only those rule files or directories are used.\n", stdout);
+		      "With FILE arguments the default rules are not loaded: the FILEs (and any\n"
+		      "--rules) are, each one a source that may replace ids of the ones before.\n", stdout);
 		return;
 	}
 	fputs("Usage: magpie scan [OPTIONS] PATH...\n"
@@ -73,7 +74,7 @@ void mp_cli_help(enum mp_command cmd)
 	      "scanned, - reads standard input.\n"
 	      "\n"
 	      "Options for scan:\n"
-	      "  -j, --threads N         worker threads (default: online CPUs)\n"
+	      "  -j, --threads N         worker threads, 1 to 1024 (default: online CPUs)\n"
 	      "      --rules PATH        add a rule file or directory; a rule with the id of a\n"
 	      "                          default rule replaces it (repeatable)\n"
 	      "      --no-default-rules  use only the --rules files\n"
@@ -82,7 +83,8 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --exclude GLOB      skip matching paths (repeatable); a GLOB without '/'\n"
 	      "                          matches names, one with '/' matches the path below the\n"
 	      "                          scan root; '**' spans directories\n"
-	      "      --max-file-size N   skip files larger than N bytes (K/M/G suffixes; 0: no limit)\n"
+	      "      --max-file-size N   skip files larger than N bytes (K, M, G, T suffixes are\n"
+	      "                          powers of 1024; 0: no limit)\n"
 	      "      --follow-symlinks   follow symbolic links (loops are detected)\n"
 	      "      --one-file-system   do not cross into other file systems\n"
 	      "      --show-secrets      print secrets in full (redacted by default)\n"
@@ -129,7 +131,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 	int c, first;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	s->threads = ncpu > 0 ? (unsigned)(ncpu > 256 ? 256 : ncpu) : 1;
+	s->threads = ncpu > 0 ? (unsigned)(ncpu > 1024 ? 1024 : ncpu) : 1;
 	s->format = MP_FMT_JSON;
 	mp_caps_defaults(s->caps);
 
@@ -149,7 +151,9 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 	} else if (strcmp(argv[1], "rules") == 0) {
 		if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
 			if (argc >= 3 && strcmp(argv[2], "--help") == 0) {
+				mp_cli_help(MP_CMD_RULES_LIST);
 				s->cmd = MP_CMD_HELP;
+				s->help_printed = true;
 				return 0;
 			}
 			return usage_error("%s", "'rules' takes 'list' or 'check'");

@@ -52,14 +52,14 @@ bool mp_utf8_valid(const char *s, size_t n)
 	return true;
 }
 
-int mp_utf8_sanitize(struct mp_buf *out, const char *s, size_t n)
+static int utf8_clean(struct mp_buf *out, const char *s, size_t n, bool keep_controls)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 
 	while (i < n) {
 		size_t k = mp_utf8_seq(u + i, n - i);
-		if (k == 1 && (u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f) {
+		if (k == 1 && (keep_controls || ((u[i] >= 0x20 || u[i] == '\t') && u[i] != 0x7f))) {
 			i++;
 			run++;
 			continue;
@@ -75,6 +75,16 @@ int mp_utf8_sanitize(struct mp_buf *out, const char *s, size_t n)
 		i++;
 	}
 	return mp_buf_add(out, s + i - run, run);
+}
+
+int mp_utf8_sanitize(struct mp_buf *out, const char *s, size_t n)
+{
+	return utf8_clean(out, s, n, false);
+}
+
+int mp_utf8_lossy(struct mp_buf *out, const char *s, size_t n)
+{
+	return utf8_clean(out, s, n, true);
 }
 
 void mp_redact(const char *s, size_t n, struct mp_buf *out)

@@ -49,6 +49,10 @@ void mp_fingerprint(const char *rule_id, const char *s, size_t n, char out[72]);
  * characters other than tab become U+FFFD. */
 int mp_utf8_sanitize(struct mp_buf *out, const char *s, size_t n);
 
+/* Append bytes to out, replacing only invalid UTF-8 sequences with U+FFFD
+ * (control characters are kept; JSON escapes them). */
+int mp_utf8_lossy(struct mp_buf *out, const char *s, size_t n);
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 size_t mp_utf8_seq(const unsigned char *s, size_t n);
 

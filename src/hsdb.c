@@ -79,8 +79,9 @@ static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char
 	mp_rules_add_error(rs, r->file, r->line, "rule '%s': %s%s", r->id, what, detail ? detail : "");
 }
 
-/* A keyword as a Vectorscan expression: metacharacters escaped, and ' '
- * (which stands for any of ' ', '_', '-') as a class. Compiled caseless. */
+/* A keyword as a Vectorscan expression: metacharacters escaped, and each
+ * of ' ', '_' and '-' as the class of all three (keywords.h). Compiled
+ * caseless. */
 static char *keyword_expr(const char *kw)
 {
 	size_t n = strlen(kw);
@@ -89,7 +90,7 @@ static char *keyword_expr(const char *kw)
 	if (e == NULL)
 		return NULL;
 	for (const unsigned char *k = (const unsigned char *)kw; *k; k++) {
-		if (*k == ' ') {
+		if (*k == ' ' || *k == '_' || *k == '-') {
 			memcpy(p, "[ _\\-]", 7);
 			p += 7;
 		} else if (*k < 0x80 && !((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9'))) {

@@ -42,13 +42,14 @@ bool mp_glob_match(const char *g, const char *s)
 	while (*g != '\0') {
 		if (g[0] == '*' && g[1] == '*') {
 			/* A double star matches any run of bytes, slashes included. */
-			g += 2;
-			if (*g == '/')
-				g++;
+			bool dir = g[2] == '/';
+			g += dir ? 3 : 2;
 			if (*g == '\0')
 				return true;
 			for (const char *t = s;; t++) {
-				if (mp_glob_match(g, t))
+				/* "**" + "/" spans whole directories: resume only at the
+				 * start of a component. */
+				if ((!dir || t == s || t[-1] == '/') && mp_glob_match(g, t))
 					return true;
 				if (*t == '\0')
 					return false;

@@ -68,13 +68,15 @@ void mp_sink_write(struct mp_sink *s, struct mp_batch *b)
 
 /* ---- JSON helpers ---- */
 
+/* Exact when s is valid UTF-8 (JSON escapes quotes and controls); invalid
+ * sequences become U+FFFD, and callers then add the bytes in base64. */
 static json_object *jstr_lossy(const char *s, size_t n)
 {
 	struct mp_buf b;
 	json_object *o;
 
 	mp_buf_init(&b, (size_t)-1 / 2);
-	mp_utf8_sanitize(&b, s, n);
+	mp_utf8_lossy(&b, s, n);
 	o = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
 	mp_buf_free(&b);
 	return o;
@@ -242,7 +244,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
 		json_object_object_add(o, "skipped", sk);
-		json_object_object_add(o, "rules", jint(sum->rules->n));
+		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));
 		snprintf(el, sizeof el, "%.3f", sum->elapsed);
 		json_object_object_add(o, "elapsed_seconds", json_object_new_double_s(sum->elapsed, el));

@@ -378,8 +378,15 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 		const char *s = scalar(v);
 		int idx;
 
+		bool dup = false;
+		for (yaml_node_pair_t *q = node->data.mapping.pairs.start; key && q < p; q++) {
+			const char *prev = scalar(yaml_document_get_node(c->doc, q->key));
+			dup = dup || (prev && strcmp(prev, key) == 0);
+		}
 		if (key == NULL) {
 			rule_error(c, k, r.id, "keys must be strings");
+		} else if (dup) {
+			rule_error(c, k, r.id, "key '%s' given twice", key);
 		} else if (strcmp(key, "id") == 0) {
 			/* done above */
 		} else if (strcmp(key, "name") == 0) {
@@ -587,6 +594,14 @@ int mp_rules_load(struct mp_ruleset *rs, const char *path, int source, char *err
 	if (S_ISDIR(st.st_mode))
 		return load_dir(rs, path, source, 0, err, errlen);
 	return load_file(rs, path, source, err, errlen);
+}
+
+size_t mp_rules_enabled(const struct mp_ruleset *rs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		n += !rs->rules[i].disabled;
+	return n;
 }
 
 long mp_rules_find(const struct mp_ruleset *rs, const char *id)

@@ -97,6 +97,9 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 void mp_rules_add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Rules not disabled by mp_hsdb_build. */
+size_t mp_rules_enabled(const struct mp_ruleset *rs);
+
 /* Index of the rule with this id, or -1. */
 long mp_rules_find(const struct mp_ruleset *rs, const char *id);
 

@@ -55,31 +55,46 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Load the default set and every --rules path. Returns 0 or -1 (fatal). */
+/* Load the rules: the default set, unless --no-default-rules or FILE
+ * arguments were given; then the FILEs and the --rules paths, each its own
+ * source, so a later one replaces same-id rules of an earlier one.
+ * Returns 0 or -1 (fatal, message printed). */
 static int load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
 {
 	char err[1024];
+	int source = 0;
 
-	if (files != NULL) {
-		for (size_t i = 0; i < nfiles; i++) {
-			if (mp_rules_load(rs, files[i], 1, err, sizeof err) != 0) {
-				mp_log_error("%s", err);
-				return -1;
-			}
-		}
-		return 0;
-	}
-	if (!s->no_default_rules && mp_rules_load(rs, mp_default_rules_dir(), 0, err, sizeof err) != 0) {
+	if (!s->no_default_rules && nfiles == 0 &&
+	    mp_rules_load(rs, mp_default_rules_dir(), source, err, sizeof err) != 0) {
 		mp_log_error("%s (set MAGPIE_RULES_DIR or use --rules)", err);
 		return -1;
 	}
+	for (size_t i = 0; i < nfiles; i++) {
+		if (mp_rules_load(rs, files[i], ++source, err, sizeof err) != 0) {
+			mp_log_error("%s", err);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < s->nrule_paths; i++) {
-		if (mp_rules_load(rs, s->rule_paths[i], (int)i + 1, err, sizeof err) != 0) {
+		if (mp_rules_load(rs, s->rule_paths[i], ++source, err, sizeof err) != 0) {
 			mp_log_error("%s", err);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* The rule file named by "file:line: message". */
+static char *error_file(const char *e)
+{
+	for (const char *p = e; (p = strchr(p, ':')) != NULL; p++) {
+		const char *q = p + 1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > p + 1 && q[0] == ':' && q[1] == ' ')
+			return strndup(e, (size_t)(p - e));
+	}
+	return strdup(e);
 }
 
 static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, struct mp_engine *eng)
@@ -150,8 +165,7 @@ int mp_run_scan(const struct mp_settings *s)
 	/* Rejected rules: one line each on stderr (even with -q) and a notice. */
 	for (size_t i = 0; i < rs.nerrors; i++) {
 		struct mp_loc loc = {.path = rs.errors[i]};
-		char *colon = strchr(rs.errors[i], ':');
-		char *file = colon ? strndup(rs.errors[i], (size_t)(colon - rs.errors[i])) : NULL;
+		char *file = error_file(rs.errors[i]);
 		if (file)
 			loc.path = file;
 		mp_record_notice(&mainw.batch, &sink, &loc, "rule-error", rs.errors[i]);
@@ -217,7 +231,7 @@ int mp_run_rules_list(const struct mp_settings *s)
 	int status = MP_EXIT_ERROR;
 
 	memset(&rs, 0, sizeof rs);
-	if (load_rules(s, &rs, s->npaths ? s->paths : NULL, s->npaths) != 0)
+	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	for (size_t i = 0; i < rs.nerrors; i++)
 		mp_log_error("%s", rs.errors[i]);
@@ -301,7 +315,7 @@ int mp_run_rules_check(const struct mp_settings *s)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
-	if (load_rules(s, &rs, s->npaths ? s->paths : NULL, s->npaths) != 0)
+	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out;
@@ -337,8 +351,8 @@ int mp_run_rules_check(const struct mp_settings *s)
 		}
 	}
 	if (!s->quiet)
-		printf("magpie: %zu rules, %zu examples checked, %zu failed, %zu rule errors\n", rs.n, examples,
-		       failures, rs.nerrors);
+		printf("magpie: %zu rules, %zu examples checked, %zu failed, %zu rule errors\n",
+		       mp_rules_enabled(&rs), examples, failures, rs.nerrors);
 	status = (failures == 0 && rs.nerrors == 0) ? MP_EXIT_CLEAN : MP_EXIT_ERROR;
 out:
 	mp_scanner_free(sc);

@@ -275,6 +275,7 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
 			note(&st, "unreadable", "cannot open directory: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+			rc = -1;
 			goto out;
 		}
 		walk_dir(&st, fd, 0);

@@ -451,10 +451,49 @@ class Scripted(unittest.TestCase):
             want = sorted(line.strip() for line in f if line.strip() and not line.startswith("#"))
         self.assertEqual(got, want)
 
+    def test_show_secrets_keeps_exact_bytes(self):
+        """A multi-line value (a PEM key) comes back byte for byte."""
+        key = splice("-----BEGIN RSA {{}}PRIVATE KEY-----\n") + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" \
+            + splice("-----END RSA {{}}PRIVATE KEY-----")
+        self.write("id_rsa", key + "\n")
+        _, out, _, recs = scan(self, ["--show-secrets", "id_rsa"], cwd=self.d)
+        vals = [f["secret"]["value"] for f in findings(recs)]
+        self.assertEqual(len(vals), 1)
+        self.assertIn("\n", vals[0])
+        self.assertTrue(key.startswith(vals[0]) or vals[0] == key, vals[0])
+        self.assertNotIn("\ufffd", vals[0])
+
+    def test_gated_keywords_accept_any_separator(self):
+        rules = self.write("r/k.yml", "rules:\n  - id: t.gated\n    name: Gated\n    category: secret\n"
+                           "    severity: low\n    pattern: '\\b(zr[0-9]{6})\\b'\n"
+                           "    keywords: {words: [secret_access_key], distance: 30, required: true}\n"
+                           "    examples: ['secret_access_key zr123456']\n    negative_examples: ['zr123456']\n")
+        self.write("a.txt", "SECRET-ACCESS-KEY zr123456\nsecret access key: zr654321\nunrelated zr111111\n")
+        _, _, _, recs = scan(self, ["--no-default-rules", "--rules", rules, "a.txt"], cwd=self.d)
+        self.assertEqual(sorted(f["location"]["line"] for f in findings(recs)), [1, 2])
+
+    def test_exclude_double_star_matches_whole_components(self):
+        for p in ("b.txt", "ab.txt", "d/b.txt", "d/ab.txt"):
+            self.write(p, "k=%s\n" % AKID)
+        _, _, _, recs = scan(self, ["--exclude", "**/b.txt", "."], cwd=self.d)
+        self.assertEqual(sorted(f["location"]["path"] for f in findings(recs)), ["./ab.txt", "./d/ab.txt"])
+        self.assertEqual(recs[-1]["skipped"]["excluded"], 2)
+
+    def test_duplicate_rule_key_is_an_error(self):
+        rules = self.write("r/d.yml", "rules:\n  - id: t.dup\n    name: Dup\n    category: secret\n"
+                           "    severity: low\n    pattern: 'DUP_[0-9]{4}'\n    pattern: 'DUP_[0-9]{5}'\n"
+                           "    examples: ['DUP_1234']\n    negative_examples: ['DUP']\n")
+        code, _, err = run(["rules", "check", rules])
+        self.assertEqual(code, 2)
+        self.assertIn(b"d.yml:7: rule 't.dup': key 'pattern' given twice", err)
+
     def test_help_and_version(self):
         code, out, _ = run(["--help"])
         self.assertEqual(code, 0)
         self.assertIn(b"--threads", out)
+        code, out, _ = run(["rules", "--help"])
+        self.assertEqual(code, 0)
+        self.assertIn(b"rules check", out)
         code, out, _ = run(["--version"])
         self.assertEqual(code, 0)
         self.assertTrue(out.startswith(b"magpie "))
