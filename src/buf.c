@@ -41,7 +41,7 @@ static int grow(struct mp_buf *b, size_t need)
 
 int mp_buf_add(struct mp_buf *b, const void *p, size_t n)
 {
-	if (grow(b, b->len + n) != 0)
+	if (n > b->max - b->len || grow(b, b->len + n) != 0)
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);

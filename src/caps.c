@@ -56,6 +56,7 @@ int mp_parse_size(const char *s, uint64_t *out)
 	case 'M': mult = MiB; end++; break;
 	case 'G': mult = GiB; end++; break;
 	case 'T': mult = GiB * KiB; end++; break;
+	case 'B': break;  /* plain bytes: skipped below */
 	default: return -1;
 	}
 	if (mult > 1 && (*end == 'i' || *end == 'I'))

@@ -237,10 +237,12 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 			if (want_strv(c, val, r->id, "keywords.words", 0, 1, &r->keywords, &r->nkeywords) == 0) {
 				if (r->nkeywords == 0 || r->nkeywords > MP_RULE_KEYWORDS_MAX)
 					rule_error(c, val, r->id, "'keywords.words' must hold 1 to %d words", MP_RULE_KEYWORDS_MAX);
-				for (size_t i = 0; i < r->nkeywords; i++)
+				for (size_t i = 0; i < r->nkeywords; i++) {
+					yaml_node_t *e = yaml_document_get_node(c->doc, val->data.sequence.items.start[i]);
 					if (r->keywords[i][0] == '\0' || strlen(r->keywords[i]) > MP_RULE_KEYWORD_LEN_MAX)
-						rule_error(c, val, r->id, "'keywords.words' entries must be 1 to %d bytes",
+						rule_error(c, e ? e : val, r->id, "'keywords.words' entries must be 1 to %d bytes",
 							   MP_RULE_KEYWORD_LEN_MAX);
+				}
 			}
 		} else if (strcmp(key, "distance") == 0) {
 			have_distance = true;
@@ -293,19 +295,21 @@ static void parse_digits(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 
 static void parse_validators(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 {
-	char **names = NULL;
-	size_t n = 0;
-
-	if (want_strv(c, v, r->id, "validators", 0, 0, &names, &n) != 0)
+	if (v->type != YAML_SEQUENCE_NODE) {
+		rule_error(c, v, r->id, "'validators' must be a list of strings");
 		return;
-	for (size_t i = 0; i < n; i++) {
-		int bit = mp_validator_lookup(names[i]);
-		if (bit < 0)
-			rule_error(c, v, r->id, "unknown validator '%s'", names[i]);
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		const char *name = e ? scalar(e) : NULL;
+		int bit = name ? mp_validator_lookup(name) : -1;
+		if (name == NULL)
+			rule_error(c, e ? e : v, r->id, "'validators' must be a list of strings");
+		else if (bit < 0)
+			rule_error(c, e, r->id, "unknown validator '%s'", name);
 		else
 			r->validators |= 1u << bit;
 	}
-	free_strv(names, n);
 }
 
 static void add_rule(struct ctx *c, struct mp_rule *r, yaml_node_t *at)
@@ -317,6 +321,11 @@ static void add_rule(struct ctx *c, struct mp_rule *r, yaml_node_t *at)
 		struct mp_rule *old = &rs->rules[i];
 		if (old->source == r->source) {
 			rule_error(c, at, r->id, "duplicate id (first defined at %s:%d)", old->file, old->line);
+			rule_free(r);
+			return;
+		}
+		if (old->source > r->source) {
+			/* A later source always wins, whatever the load order. */
 			rule_free(r);
 			return;
 		}

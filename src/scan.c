@@ -462,8 +462,12 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	s->hits_full = false;
 	/* Hits a little before r0 still matter: for context masking, and for
 	 * gated rules, whose keyword may precede an owned value. */
-	size_t keep = s->e->rules->max_gate_reach > MP_CONTEXT_RADIUS ? s->e->rules->max_gate_reach
-								       : MP_CONTEXT_RADIUS;
+	/* A match ending just after r0 may start max_width before it, and its
+	 * context reaches MP_CONTEXT_RADIUS further: secrets there must be
+	 * candidates too, or they could not be masked. */
+	size_t keep = s->e->rules->max_width + MP_CONTEXT_RADIUS;
+	if (s->e->rules->max_gate_reach > keep)
+		keep = s->e->rules->max_gate_reach;
 	s->hit_floor = r0 > keep ? r0 - keep : 0;
 	/* Findings are located in start order from the segment's base cursor. */
 	s->cur_off = s->base;
