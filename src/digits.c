@@ -52,6 +52,21 @@ static unsigned popcount64(uint64_t x)
 	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
 
+/* Bit i of the result: j holds ones at i .. i + m - 1 (all within the
+ * block). Doubling shift-and: about log2(m) steps. */
+static uint64_t runs_of_at_least(uint64_t j, unsigned m)
+{
+	unsigned len = 1;
+
+	while (len * 2 <= m && j != 0) {
+		j &= j >> len;
+		len *= 2;
+	}
+	if (len < m && j != 0)
+		j &= j >> (m - len);
+	return j;
+}
+
 int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 		  int (*fn)(void *ctx, const struct mp_digit_run *run), void *ctx)
 {
@@ -60,6 +75,7 @@ int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 	struct mp_digit_run run = {0};
 	bool in_run = false;
 	uint64_t prev_d = 0;  /* bit 63 of the previous block's digit mask */
+	unsigned need = min_digits > 64 ? 64 : (min_digits ? min_digits : 1);
 	int rc;
 
 	for (size_t base = 0; base < n; base += 64) {
@@ -82,6 +98,26 @@ int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 		prev_d = d;
 		if (j == 0 && !in_run)
 			continue;
+		/* Most blocks of numeric text hold only short runs. Walk a block
+		 * only if a run long enough can end in it or continue past it. */
+		unsigned prefix = ~j == 0 ? 64 : (unsigned)__builtin_ctzll(~j);
+		bool carried = in_run && (size_t)(run.end - run.start) + prefix >= need;
+		if (!carried && runs_of_at_least(j, need) == 0 && (j >> 63) == 0) {
+			in_run = false;
+			continue;
+		}
+		if (!carried && runs_of_at_least(j, need) == 0) {
+			/* Only the run at the block's end matters: start it there. */
+			unsigned suffix = (unsigned)__builtin_clzll(~j);
+			unsigned at = 64 - suffix;
+			uint64_t span = ~UINT64_C(0) << at;
+			in_run = true;
+			run.start = base + at;
+			run.end = base + 64;
+			run.digits = popcount64(d & span);
+			run.separated = (s & j & span) != 0;
+			continue;
+		}
 		unsigned pos = 0;
 		while (pos < 64) {
 			uint64_t rest = j >> pos;
@@ -96,8 +132,10 @@ int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 				run.digits += popcount64((d >> pos) & span);
 				if (((s & j) >> pos) & span)
 					run.separated = true;
-				if (k >= width)
+				if (k >= width) {
+					run.end = base + 64;
 					break;
+				}
 				pos += k;
 				run.end = base + pos;
 				in_run = false;
@@ -109,6 +147,7 @@ int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 				pos += (unsigned)__builtin_ctzll(rest);
 				in_run = true;
 				run.start = base + pos;
+				run.end = run.start;
 				run.digits = 0;
 				run.separated = false;
 			}
