@@ -29,7 +29,7 @@ static int grow(struct mp_buf *b, size_t need)
 	cap = b->cap ? b->cap : 256;
 	while (cap < need + 1)
 		cap *= 2;
-	if (cap > b->max + 1)
+	if (b->max < SIZE_MAX && cap > b->max + 1)
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
 	if (p == NULL)

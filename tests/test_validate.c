@@ -81,6 +81,7 @@ Test(luhn, other_characters_rejected)
 	cr_assert_not(luhn(dot));
 	cr_assert_not(luhn("7992739871x"));
 	cr_assert_not(luhn("x79927398713"));
+	free(dot);
 }
 
 Test(luhn, too_short)
