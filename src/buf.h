@@ -5,10 +5,10 @@
 #include <stddef.h>
 
 struct mp_buf {
-	char *data;   /* NUL-terminated when len > 0 */
-	size_t len;   /* bytes used, excluding the terminator */
-	size_t cap;   /* bytes allocated */
-	size_t max;   /* the most len may ever reach */
+	char *data; /* NUL-terminated when len > 0 */
+	size_t len; /* bytes used, excluding the terminator */
+	size_t cap; /* bytes allocated */
+	size_t max; /* the most len may ever reach */
 };
 
 /* An empty buffer that may grow to max bytes. Allocates nothing yet. */

@@ -15,21 +15,23 @@
 
 const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 	[MP_CAP_FILE_SIZE] = {"file-size", 0, 0, UINT64_MAX, 1,
-		"largest file scanned, in bytes (0: no limit); larger files become notices"},
-	[MP_CAP_SEGMENT_SIZE] = {"segment-size", 8 * MiB, 256 * KiB, 1 * GiB, 1,
-		"bytes scanned per Vectorscan call; a worker's buffer is this plus the overlap"},
+			      "largest file scanned, in bytes (0: no limit); larger files become notices"},
+	[MP_CAP_SEGMENT_SIZE] =
+		{"segment-size", 8 * MiB, 256 * KiB, 1 * GiB, 1,
+		 "bytes scanned per Vectorscan call; a worker's buffer is this plus the overlap"},
 	[MP_CAP_MATCH_WIDTH] = {"match-width", 64 * KiB, 64, 16 * MiB, 1,
-		"widest match any rule may declare, in bytes; bounds the segment overlap"},
+				"widest match any rule may declare, in bytes; bounds the segment overlap"},
 	[MP_CAP_HITS_PER_SEGMENT] = {"hits-per-segment", 1000000, 1000, 100000000, 0,
-		"raw pattern hits kept per segment; more become a notice"},
-	[MP_CAP_FINDINGS_PER_OBJECT] = {"findings-per-object", 10000, 1, 100000000, 0,
-		"findings reported per object; the rest of the object is skipped with a notice"},
+				     "raw pattern hits kept per segment; more become a notice"},
+	[MP_CAP_FINDINGS_PER_OBJECT] =
+		{"findings-per-object", 10000, 1, 100000000, 0,
+		 "findings reported per object; the rest of the object is skipped with a notice"},
 	[MP_CAP_PCRE2_MATCH_LIMIT] = {"pcre2-match-limit", 1000000, 1000, 1000000000, 0,
-		"PCRE2 match limit for one confirmation; hitting it drops that hit"},
+				      "PCRE2 match limit for one confirmation; hitting it drops that hit"},
 	[MP_CAP_QUEUE_DEPTH] = {"queue-depth", 4096, 1, 1000000, 0,
-		"work items queued between the walker and the workers"},
+				"work items queued between the walker and the workers"},
 	[MP_CAP_WALK_DEPTH] = {"walk-depth", 256, 1, 4096, 0,
-		"directory levels walked below a scan root; deeper ones become notices"},
+			       "directory levels walked below a scan root; deeper ones become notices"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])
@@ -52,11 +54,23 @@ int mp_parse_size(const char *s, uint64_t *out)
 		return -1;
 	switch (toupper((unsigned char)*end)) {
 	case '\0': break;
-	case 'K': mult = KiB; end++; break;
-	case 'M': mult = MiB; end++; break;
-	case 'G': mult = GiB; end++; break;
-	case 'T': mult = GiB * KiB; end++; break;
-	case 'B': break;  /* plain bytes: skipped below */
+	case 'K':
+		mult = KiB;
+		end++;
+		break;
+	case 'M':
+		mult = MiB;
+		end++;
+		break;
+	case 'G':
+		mult = GiB;
+		end++;
+		break;
+	case 'T':
+		mult = GiB * KiB;
+		end++;
+		break;
+	case 'B': break; /* plain bytes: skipped below */
 	default: return -1;
 	}
 	if (mult > 1 && (*end == 'i' || *end == 'I'))
@@ -71,13 +85,14 @@ int mp_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int mp_caps_set_one(uint64_t caps[MP_CAP__COUNT], enum mp_cap cap, const char *value,
-		    char *err, size_t errlen)
+int mp_caps_set_one(uint64_t caps[MP_CAP__COUNT], enum mp_cap cap, const char *value, char *err,
+		    size_t errlen)
 {
 	const struct mp_cap_def *d = &mp_cap_defs[cap];
 	uint64_t v;
 
-	if (mp_parse_size(value, &v) != 0 || (!d->is_size && !isdigit((unsigned char)value[strlen(value) - 1]))) {
+	if (mp_parse_size(value, &v) != 0 ||
+	    (!d->is_size && !isdigit((unsigned char)value[strlen(value) - 1]))) {
 		snprintf(err, errlen, "limit %s: '%s' is not a %s", d->name, value,
 			 d->is_size ? "size (e.g. 64M)" : "whole number");
 		return -1;

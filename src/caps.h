@@ -11,24 +11,24 @@
 #include <stdint.h>
 
 enum mp_cap {
-	MP_CAP_FILE_SIZE,          /* bytes of one file; 0 = no limit */
-	MP_CAP_SEGMENT_SIZE,       /* bytes handed to one Vectorscan call */
-	MP_CAP_MATCH_WIDTH,        /* bytes one match may span (caps a rule's max_length) */
-	MP_CAP_HITS_PER_SEGMENT,   /* raw Vectorscan hits kept per segment */
-	MP_CAP_FINDINGS_PER_OBJECT,/* findings reported per object before a notice */
-	MP_CAP_PCRE2_MATCH_LIMIT,  /* PCRE2 match limit per confirmation */
-	MP_CAP_QUEUE_DEPTH,        /* work items waiting between walker and workers */
-	MP_CAP_WALK_DEPTH,         /* directory levels below a scan root */
+	MP_CAP_FILE_SIZE,           /* bytes of one file; 0 = no limit */
+	MP_CAP_SEGMENT_SIZE,        /* bytes handed to one Vectorscan call */
+	MP_CAP_MATCH_WIDTH,         /* bytes one match may span (caps a rule's max_length) */
+	MP_CAP_HITS_PER_SEGMENT,    /* raw Vectorscan hits kept per segment */
+	MP_CAP_FINDINGS_PER_OBJECT, /* findings reported per object before a notice */
+	MP_CAP_PCRE2_MATCH_LIMIT,   /* PCRE2 match limit per confirmation */
+	MP_CAP_QUEUE_DEPTH,         /* work items waiting between walker and workers */
+	MP_CAP_WALK_DEPTH,          /* directory levels below a scan root */
 	MP_CAP__COUNT
 };
 
 struct mp_cap_def {
-	const char *name;  /* as written on the command line */
-	uint64_t def;      /* default value */
-	uint64_t min;      /* smallest accepted value */
-	uint64_t max;      /* largest accepted value */
-	int is_size;       /* accepts K/M/G/T suffixes (powers of 1024) */
-	const char *help;  /* one line for --help and the man page */
+	const char *name; /* as written on the command line */
+	uint64_t def;     /* default value */
+	uint64_t min;     /* smallest accepted value */
+	uint64_t max;     /* largest accepted value */
+	int is_size;      /* accepts K/M/G/T suffixes (powers of 1024) */
+	const char *help; /* one line for --help and the man page */
 };
 
 extern const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT];
@@ -40,8 +40,8 @@ void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT]);
 int mp_caps_set(uint64_t caps[MP_CAP__COUNT], const char *spec, char *err, size_t errlen);
 
 /* Set one cap from a value string. Returns 0, or -1 with a message in err. */
-int mp_caps_set_one(uint64_t caps[MP_CAP__COUNT], enum mp_cap cap, const char *value,
-		    char *err, size_t errlen);
+int mp_caps_set_one(uint64_t caps[MP_CAP__COUNT], enum mp_cap cap, const char *value, char *err,
+		    size_t errlen);
 
 /* Parse a decimal size with an optional K, M, G or T suffix (powers of
  * 1024, an optional trailing "iB" or "B" is accepted). Returns 0 or -1. */

@@ -20,8 +20,19 @@
 #include "log.h"
 
 enum {
-	OPT_RULES = 256, OPT_NO_DEFAULT_RULES, OPT_FORMAT, OPT_EXCLUDE, OPT_MAX_FILE_SIZE, OPT_FOLLOW,
-	OPT_ONE_FS, OPT_SHOW_SECRETS, OPT_LIMIT, OPT_NO_CACHE, OPT_CACHE_DIR, OPT_HELP, OPT_VERSION,
+	OPT_RULES = 256,
+	OPT_NO_DEFAULT_RULES,
+	OPT_FORMAT,
+	OPT_EXCLUDE,
+	OPT_MAX_FILE_SIZE,
+	OPT_FOLLOW,
+	OPT_ONE_FS,
+	OPT_SHOW_SECRETS,
+	OPT_LIMIT,
+	OPT_NO_CACHE,
+	OPT_CACHE_DIR,
+	OPT_HELP,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -55,7 +66,8 @@ void mp_cli_version(void)
 void mp_cli_help(enum mp_command cmd)
 {
 	if (cmd == MP_CMD_RULES_LIST || cmd == MP_CMD_RULES_CHECK) {
-		fputs("Usage: magpie rules list [--rules PATH]... [--no-default-rules] [--format text|json|jsonl] [FILE...]\n"
+		fputs("Usage: magpie rules list [--rules PATH]... [--no-default-rules] [--format "
+		      "text|json|jsonl] [FILE...]\n"
 		      "       magpie rules check [--rules PATH]... [FILE...]\n"
 		      "\n"
 		      "list   print every rule: id, category, severity, name (json adds pattern,\n"
@@ -63,7 +75,8 @@ void mp_cli_help(enum mp_command cmd)
 		      "check  compile the rules and run every rule's examples and negative\n"
 		      "       examples through the full matcher; exit 0 when all behave, 2 otherwise\n"
 		      "With FILE arguments the default rules are not loaded: the FILEs (and any\n"
-		      "--rules) are, each one a source that may replace ids of the ones before.\n", stdout);
+		      "--rules) are, each one a source that may replace ids of the ones before.\n",
+		      stdout);
 		return;
 	}
 	fputs("Usage: magpie scan [OPTIONS] PATH...\n"
@@ -93,12 +106,14 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
 	      "  -q, --quiet             no notices on stderr, no text summary\n"
 	      "\n"
-	      "Limits (--limit NAME=VALUE):\n", stdout);
+	      "Limits (--limit NAME=VALUE):\n",
+	      stdout);
 	for (int i = 0; i < MP_CAP__COUNT; i++)
 		printf("  %-20s %s (default %llu)\n", mp_cap_defs[i].name, mp_cap_defs[i].help,
 		       (unsigned long long)mp_cap_defs[i].def);
 	fputs("\nExit status: 0 nothing found, 1 findings, 2 usage or fatal error.\n"
-	      "See magpie(1), doc/output.md and doc/rules.md.\n", stdout);
+	      "See magpie(1), doc/output.md and doc/rules.md.\n",
+	      stdout);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -172,7 +187,8 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1024)
-				return usage_error("--threads takes a number from 1 to 1024, got '%s'", optarg);
+				return usage_error("--threads takes a number from 1 to 1024, got '%s'",
+						   optarg);
 			s->threads = (unsigned)v;
 			break;
 		}
@@ -225,7 +241,8 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		if (push_str(&s->paths, &s->npaths, argv[i]) != 0)
 			return usage_error("%s", "out of memory");
 	if (s->cmd == MP_CMD_SCAN && s->npaths == 0)
-		return usage_error("%s", "scan: no PATH given (use . for the current directory, - for stdin)");
+		return usage_error("%s",
+				   "scan: no PATH given (use . for the current directory, - for stdin)");
 	if (s->caps[MP_CAP_SEGMENT_SIZE] < 4 * s->caps[MP_CAP_MATCH_WIDTH])
 		return usage_error("%s", "--limit: segment-size must be at least 4 times match-width");
 	return 0;

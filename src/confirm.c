@@ -23,7 +23,8 @@ const struct mp_rx *mp_confirm_rx(struct mp_rule *r)
 	if (rx == NULL)
 		return NULL;
 	rx->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED,
-				 (r->prefilter || r->gated || r->digit_run) ? 0 : PCRE2_ENDANCHORED, &errcode, &erroff, NULL);
+				 (r->prefilter || r->gated || r->digit_run) ? 0 : PCRE2_ENDANCHORED, &errcode,
+				 &erroff, NULL);
 	if (rx->code == NULL) {
 		free(rx);
 		return NULL;

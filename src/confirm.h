@@ -13,16 +13,16 @@
 
 #include "rules.h"
 
-struct mp_confirmer {            /* per worker */
+struct mp_confirmer { /* per worker */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
-	unsigned long limit_hits;    /* confirmations stopped by the match limit */
+	unsigned long limit_hits; /* confirmations stopped by the match limit */
 };
 
 struct mp_span {
-	size_t start, end;           /* the whole match */
-	size_t sstart, send;         /* the secret */
+	size_t start, end;   /* the whole match */
+	size_t sstart, send; /* the secret */
 };
 
 /* The rule's compiled program, compiling it on first use. Thread-safe.

@@ -74,7 +74,7 @@ int mp_digit_runs(const char *p, size_t n, unsigned min_digits,
 	unsigned char tail[65];
 	struct mp_digit_run run = {0};
 	bool in_run = false;
-	uint64_t prev_d = 0;  /* bit 63 of the previous block's digit mask */
+	uint64_t prev_d = 0; /* bit 63 of the previous block's digit mask */
 	unsigned need = min_digits > 64 ? 64 : (min_digits ? min_digits : 1);
 	int rc;
 

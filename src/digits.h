@@ -12,9 +12,9 @@
 #include <stddef.h>
 
 struct mp_digit_run {
-	size_t start, end;   /* byte range in the buffer */
-	unsigned digits;     /* digits in it */
-	bool separated;      /* holds a space or dash */
+	size_t start, end; /* byte range in the buffer */
+	unsigned digits;   /* digits in it */
+	bool separated;    /* holds a space or dash */
 };
 
 /* Call fn for every run in p[0..n) holding at least min_digits digits.

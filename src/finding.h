@@ -15,24 +15,24 @@
 /* Where an object lives: a path on disk (or "-" for stdin) and, for content
  * found inside other content, the names of each nested step. */
 struct mp_loc {
-	const char *path;          /* raw bytes as the file system gave them */
-	const char *const *chain;  /* nchain names, outermost first */
+	const char *path;         /* raw bytes as the file system gave them */
+	const char *const *chain; /* nchain names, outermost first */
 	size_t nchain;
 };
 
 struct mp_finding {
 	const struct mp_rule *rule;
 	enum mp_confidence confidence;
-	uint64_t offset;           /* of the secret, in bytes from the object's start */
-	uint64_t length;           /* of the secret, in bytes */
-	uint64_t line, column;     /* 1-based; column counts bytes */
-	uint64_t end_line, end_column;  /* position just past the secret (exclusive) */
-	double entropy;            /* Shannon, bits per byte, of the secret */
-	const char *secret;        /* borrowed: the raw value, secret_len bytes */
+	uint64_t offset;               /* of the secret, in bytes from the object's start */
+	uint64_t length;               /* of the secret, in bytes */
+	uint64_t line, column;         /* 1-based; column counts bytes */
+	uint64_t end_line, end_column; /* position just past the secret (exclusive) */
+	double entropy;                /* Shannon, bits per byte, of the secret */
+	const char *secret;            /* borrowed: the raw value, secret_len bytes */
 	size_t secret_len;
-	const char *redacted;      /* borrowed: NUL-terminated, valid UTF-8 */
-	const char *context;       /* borrowed: one line, other secrets masked; valid UTF-8 */
-	char fingerprint[72];      /* "sha256:" + 64 hex digits */
+	const char *redacted; /* borrowed: NUL-terminated, valid UTF-8 */
+	const char *context;  /* borrowed: one line, other secrets masked; valid UTF-8 */
+	char fingerprint[72]; /* "sha256:" + 64 hex digits */
 };
 
 /* Characters of a secret shown before the mask. */

@@ -29,7 +29,7 @@
 #include "log.h"
 
 #define CACHE_MAGIC "MPHSDB03"
-#define CACHE_MAX (512u << 20)  /* a cache file larger than this is ignored */
+#define CACHE_MAX   (512u << 20) /* a cache file larger than this is ignored */
 
 char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts)
 {
@@ -120,8 +120,8 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 		r->prefilter = false;
 		r->gated = r->kw_required && r->nkeywords > 0;
 		r->digit_run = !r->gated && r->digits_min > 0;
-		pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0,
-						 &pcre_err, &pcre_off, NULL);
+		pcre2_code *code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, 0, &pcre_err,
+						 &pcre_off, NULL);
 		if (code == NULL) {
 			PCRE2_UCHAR m[200];
 			pcre2_get_error_message(pcre_err, m, sizeof m);
@@ -135,7 +135,8 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 			hs_free_compile_error(cerr);
 			cerr = NULL;
 			if (hs_expression_info(r->pattern, HS_FLAG_PREFILTER, &info, &cerr) != HS_SUCCESS) {
-				add_error(rs, r, "Vectorscan rejects the pattern: ", cerr ? cerr->message : "?");
+				add_error(rs, r,
+					  "Vectorscan rejects the pattern: ", cerr ? cerr->message : "?");
 				hs_free_compile_error(cerr);
 				r->disabled = true;
 				continue;
@@ -148,8 +149,9 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 		} else {
 			r->width = r->max_length ? r->max_length : info->max_width;
 			if (r->width > width_cap) {
-				snprintf(detail, sizeof detail, "%u bytes is over the match-width limit (%llu)",
-					 r->width, (unsigned long long)width_cap);
+				snprintf(detail, sizeof detail,
+					 "%u bytes is over the match-width limit (%llu)", r->width,
+					 (unsigned long long)width_cap);
 				add_error(rs, r, "match width: ", detail);
 				r->disabled = true;
 			}
@@ -158,7 +160,8 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 	}
 }
 
-static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned char key[32], hs_database_t **db)
+static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned char key[32],
+		      hs_database_t **db)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -258,7 +261,8 @@ static void write_cache(const char *dir, const char *path, const struct mp_rules
 	ok &= fwrite(&nr, 4, 1, f) == 1;
 	for (size_t i = 0; i < rs->n; i++) {
 		uint32_t m = rs->rules[i].width | (rs->rules[i].prefilter ? 0x80000000u : 0) |
-			     (rs->rules[i].gated ? 0x40000000u : 0) | (rs->rules[i].digit_run ? 0x20000000u : 0);
+			     (rs->rules[i].gated ? 0x40000000u : 0) |
+			     (rs->rules[i].digit_run ? 0x20000000u : 0);
 		ok &= fwrite(&m, 4, 1, f) == 1;
 	}
 	ok &= fwrite(sum, 32, 1, f) == 1;
@@ -275,13 +279,13 @@ out:
 	free(bytes);
 }
 
-int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out,
-		  char *err, size_t errlen)
+int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out, char *err,
+		  size_t errlen)
 {
 	unsigned char key[32];
 	char hex[65], *dir = NULL, *path = NULL;
 	const char **exprs = NULL;
-	char **owned = NULL;            /* keyword expressions we made */
+	char **owned = NULL; /* keyword expressions we made */
 	size_t nexpr = 0;
 	unsigned *flags = NULL, *ids = NULL;
 	hs_compile_error_t *cerr = NULL;
@@ -296,8 +300,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
 	if (opts->use_cache && (dir = mp_hsdb_cache_dir(opts)) != NULL &&
-	    asprintf(&path, "%s/%s.hsdb", dir, hex) >= 0 &&
-	    read_cache(path, rs, key, &out->db) == 0) {
+	    asprintf(&path, "%s/%s.hsdb", dir, hex) >= 0 && read_cache(path, rs, key, &out->db) == 0) {
 		out->from_cache = true;
 		out->npatterns = (unsigned)rs->n;
 	} else {
@@ -319,7 +322,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 				continue;
 			nrules++;
 			if (r->digit_run)
-				continue;  /* found by the digit-run finder */
+				continue; /* found by the digit-run finder */
 			if (r->gated) {
 				/* Several expressions may share the rule's id. */
 				for (size_t k = 0; k < r->nkeywords; k++) {
@@ -350,7 +353,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			ids[0] = 0;
 			n = 1;
 		}
-		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &out->db, &cerr) != HS_SUCCESS) {
+		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &out->db, &cerr) !=
+		    HS_SUCCESS) {
 			snprintf(err, errlen, "cannot build the pattern database: %s (pattern %d)",
 				 cerr ? cerr->message : "?", cerr ? cerr->expression : -1);
 			hs_free_compile_error(cerr);

@@ -14,16 +14,16 @@
 #include "rules.h"
 
 struct mp_hsdb {
-	hs_database_t *db;       /* pattern id = rule index */
-	hs_scratch_t *scratch;   /* prototype for hs_clone_scratch */
-	bool from_cache;         /* loaded from the cache rather than compiled */
-	unsigned npatterns;      /* rules in the database */
+	hs_database_t *db;     /* pattern id = rule index */
+	hs_scratch_t *scratch; /* prototype for hs_clone_scratch */
+	bool from_cache;       /* loaded from the cache rather than compiled */
+	unsigned npatterns;    /* rules in the database */
 };
 
 struct mp_hsdb_opts {
-	const char *cache_dir;   /* NULL: $XDG_CACHE_HOME/magpie or ~/.cache/magpie */
+	const char *cache_dir; /* NULL: $XDG_CACHE_HOME/magpie or ~/.cache/magpie */
 	bool use_cache;
-	uint64_t match_width;    /* the match-width cap */
+	uint64_t match_width; /* the match-width cap */
 };
 
 /* Validate every rule's pattern (Vectorscan and PCRE2), set each rule's
@@ -31,8 +31,8 @@ struct mp_hsdb_opts {
  * A rule whose pattern is rejected is disabled with a message appended to
  * rs->errors. Returns 0, or -1 with err set when no database could be made
  * (e.g. no usable rule). */
-int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out,
-		  char *err, size_t errlen);
+int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out, char *err,
+		  size_t errlen);
 
 void mp_hsdb_free(struct mp_hsdb *h);
 

@@ -20,7 +20,8 @@ static bool match_class(const char **g, char c)
 	const char *start = p;
 	while (*p != '\0' && (*p != ']' || p == start)) {
 		if (p[1] == '-' && p[2] != '\0' && p[2] != ']') {
-			if ((unsigned char)c >= (unsigned char)p[0] && (unsigned char)c <= (unsigned char)p[2])
+			if ((unsigned char)c >= (unsigned char)p[0] &&
+			    (unsigned char)c <= (unsigned char)p[2])
 				hit = true;
 			p += 3;
 		} else {

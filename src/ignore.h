@@ -16,7 +16,7 @@
 bool mp_glob_match(const char *glob, const char *str);
 
 struct mp_ignore {
-	char **globs;   /* owned */
+	char **globs; /* owned */
 	size_t n;
 };
 

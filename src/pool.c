@@ -42,7 +42,7 @@ void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, con
 
 struct fd_reader {
 	int fd;
-	bool sized;        /* stop after `left` bytes (from fstat), saving a read() */
+	bool sized; /* stop after `left` bytes (from fstat), saving a read() */
 	uint64_t left;
 	int err;
 };
@@ -86,7 +86,8 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 	if (!it->is_stdin) {
 		/* O_NONBLOCK: should the file have become a FIFO since the walk,
 		 * opening it must not wait for a writer. */
-		fr.fd = open(it->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (it->follow ? 0 : O_NOFOLLOW));
+		fr.fd = open(it->path,
+			     O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (it->follow ? 0 : O_NOFOLLOW));
 		if (fr.fd < 0) {
 			if (errno == ELOOP && !it->follow) {
 				w->stats.skipped_symlinks++;
@@ -108,7 +109,8 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 			return;
 		}
 		if (cap != 0 && (uint64_t)sb.st_size > cap) {
-			snprintf(msg, sizeof msg, "file-size limit (%llu bytes): file of %llu bytes not scanned",
+			snprintf(msg, sizeof msg,
+				 "file-size limit (%llu bytes): file of %llu bytes not scanned",
 				 (unsigned long long)cap, (unsigned long long)sb.st_size);
 			mp_worker_notice(w, &loc, "limit", msg);
 			close(fr.fd);

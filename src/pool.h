@@ -17,7 +17,7 @@
 struct mp_pool_shared {
 	const struct mp_engine *engine;
 	struct mp_sink *sink;
-	struct mp_queue *queue;          /* of struct mp_item *; workers free items */
+	struct mp_queue *queue; /* of struct mp_item *; workers free items */
 };
 
 struct mp_worker {

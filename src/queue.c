@@ -10,10 +10,10 @@ struct mp_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty;
 	pthread_cond_t not_full;
-	void **ring;          /* capacity slots */
+	void **ring; /* capacity slots */
 	size_t capacity;
-	size_t head;          /* index of the oldest item */
-	size_t len;           /* items queued */
+	size_t head; /* index of the oldest item */
+	size_t len;  /* items queued */
 	int closed;
 	void (*free_item)(void *);
 };

@@ -9,7 +9,7 @@
 #include "report.h"
 #include "rules.h"
 
-#define RECORD_MAX (64u << 20)  /* a batch never grows past this */
+#define RECORD_MAX (64u << 20) /* a batch never grows past this */
 
 void mp_sink_init(struct mp_sink *s, FILE *out, enum mp_format fmt, bool show_secrets)
 {
@@ -123,7 +123,8 @@ static void add_location(json_object *o, const struct mp_loc *loc)
 static void put_json(struct mp_batch *b, json_object *o)
 {
 	size_t n;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	if (mp_buf_add(&b->buf, s, n) == 0)
 		mp_buf_addc(&b->buf, '\n');
 	json_object_put(o);
@@ -191,11 +192,11 @@ void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct
 	put_json(b, o);
 }
 
-void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
-		      const char *kind, const char *message)
+void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,
+		      const char *message)
 {
 	if (s->fmt == MP_FMT_TEXT)
-		return;  /* text output: notices go to stderr only */
+		return; /* text output: notices go to stderr only */
 	json_object *o = json_object_new_object();
 	json_object *jl = json_object_new_object();
 
@@ -215,7 +216,9 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 	mp_batch_init(&b);
 	if (s->fmt == MP_FMT_TEXT) {
 		if (!quiet)
-			mp_buf_printf(&b.buf, "magpie: %llu finding%s, %llu notice%s; %llu files, %.1f MB scanned in %.2f s\n",
+			mp_buf_printf(&b.buf,
+				      "magpie: %llu finding%s, %llu notice%s; %llu files, %.1f MB scanned in "
+				      "%.2f s\n",
 				      (unsigned long long)st->findings, st->findings == 1 ? "" : "s",
 				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
 				      (unsigned long long)st->files, (double)st->bytes / 1e6, sum->elapsed);
@@ -238,7 +241,8 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "notices", jint(st->notices));
 		for (int k = 0; k < MP_NK__COUNT; k++)
 			if (st->by_kind[k] > 0)
-				json_object_object_add(byk, mp_notice_kind_name((enum mp_notice_kind)k), jint(st->by_kind[k]));
+				json_object_object_add(byk, mp_notice_kind_name((enum mp_notice_kind)k),
+						       jint(st->by_kind[k]));
 		json_object_object_add(o, "notices_by_kind", byk);
 		json_object_object_add(sk, "symlinks", jint(st->skipped_symlinks));
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));

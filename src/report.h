@@ -16,19 +16,23 @@
 #include "finding.h"
 #include "stats.h"
 
-enum mp_format { MP_FMT_JSON, MP_FMT_JSONL, MP_FMT_TEXT };
+enum mp_format {
+	MP_FMT_JSON,
+	MP_FMT_JSONL,
+	MP_FMT_TEXT
+};
 
 struct mp_sink {
 	FILE *out;
 	enum mp_format fmt;
-	bool show_secrets;        /* findings carry secret.value */
+	bool show_secrets; /* findings carry secret.value */
 	pthread_mutex_t lock;
-	uint64_t records;         /* records written so far */
+	uint64_t records; /* records written so far */
 	bool write_failed;
 };
 
 struct mp_batch {
-	struct mp_buf buf;        /* formatted records, each ending in '\n' */
+	struct mp_buf buf; /* formatted records, each ending in '\n' */
 };
 
 /* Batches flush themselves to the sink beyond this many bytes. */
@@ -42,7 +46,7 @@ struct mp_summary {
 	const struct mp_stats *stats;
 	const struct mp_ruleset *rules;
 	unsigned threads;
-	double elapsed;           /* seconds */
+	double elapsed; /* seconds */
 };
 /* Write the summary and close the JSON array. Returns 0, or -1 when any
  * write to the output failed. Call after every thread has finished. */
@@ -55,8 +59,8 @@ void mp_batch_free(struct mp_batch *b);
 /* Format one record into b. */
 void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
 		       const struct mp_finding *f);
-void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
-		      const char *kind, const char *message);
+void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,
+		      const char *message);
 
 /* "path!chain[0]!chain[1]..." for messages, sanitized to printable UTF-8. */
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out);

@@ -16,15 +16,24 @@
 #include "rules.h"
 #include "validate.h"
 
-#define RULE_FILE_MAX (16u << 20)  /* a rule file larger than this is refused */
+#define RULE_FILE_MAX (16u << 20) /* a rule file larger than this is refused */
 
 static const char *const category_names[] = {"secret", "pii", "generic"};
 static const char *const severity_names[] = {"info", "low", "medium", "high", "critical"};
 static const char *const confidence_names[] = {"", "low", "medium", "high"};
 
-const char *mp_category_name(enum mp_category c) { return category_names[c]; }
-const char *mp_severity_name(enum mp_severity s) { return severity_names[s]; }
-const char *mp_confidence_name(enum mp_confidence c) { return confidence_names[c]; }
+const char *mp_category_name(enum mp_category c)
+{
+	return category_names[c];
+}
+const char *mp_severity_name(enum mp_severity s)
+{
+	return severity_names[s];
+}
+const char *mp_confidence_name(enum mp_confidence c)
+{
+	return confidence_names[c];
+}
 
 static int lookup(const char *const *names, int n, const char *s)
 {
@@ -95,7 +104,7 @@ struct ctx {
 	yaml_document_t *doc;
 	const char *file;
 	int source;
-	int failed;   /* the current rule has an error */
+	int failed; /* the current rule has an error */
 };
 
 static int line_of(yaml_node_t *n)
@@ -139,8 +148,8 @@ static char *want_string(struct ctx *c, yaml_node_t *v, const char *id, const ch
 	return d;
 }
 
-static int want_uint(struct ctx *c, yaml_node_t *v, const char *id, const char *key,
-		     unsigned long min, unsigned long max, uint32_t *out)
+static int want_uint(struct ctx *c, yaml_node_t *v, const char *id, const char *key, unsigned long min,
+		     unsigned long max, uint32_t *out)
 {
 	const char *s = scalar(v);
 	char *end;
@@ -160,8 +169,8 @@ bad:
 }
 
 /* A sequence of strings. For examples, "{{}}" splice markers are removed. */
-static int want_strv(struct ctx *c, yaml_node_t *v, const char *id, const char *key,
-		     int splice, int lower, char ***out, size_t *nout)
+static int want_strv(struct ctx *c, yaml_node_t *v, const char *id, const char *key, int splice, int lower,
+		     char ***out, size_t *nout)
 {
 	char **vec = NULL;
 	size_t n = 0;
@@ -234,19 +243,25 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 			rule_error(c, k, r->id, "keys must be strings");
 		} else if (strcmp(key, "words") == 0) {
 			have_words = true;
-			if (want_strv(c, val, r->id, "keywords.words", 0, 1, &r->keywords, &r->nkeywords) == 0) {
+			if (want_strv(c, val, r->id, "keywords.words", 0, 1, &r->keywords, &r->nkeywords) ==
+			    0) {
 				if (r->nkeywords == 0 || r->nkeywords > MP_RULE_KEYWORDS_MAX)
-					rule_error(c, val, r->id, "'keywords.words' must hold 1 to %d words", MP_RULE_KEYWORDS_MAX);
+					rule_error(c, val, r->id, "'keywords.words' must hold 1 to %d words",
+						   MP_RULE_KEYWORDS_MAX);
 				for (size_t i = 0; i < r->nkeywords; i++) {
-					yaml_node_t *e = yaml_document_get_node(c->doc, val->data.sequence.items.start[i]);
-					if (r->keywords[i][0] == '\0' || strlen(r->keywords[i]) > MP_RULE_KEYWORD_LEN_MAX)
-						rule_error(c, e ? e : val, r->id, "'keywords.words' entries must be 1 to %d bytes",
+					yaml_node_t *e = yaml_document_get_node(
+						c->doc, val->data.sequence.items.start[i]);
+					if (r->keywords[i][0] == '\0' ||
+					    strlen(r->keywords[i]) > MP_RULE_KEYWORD_LEN_MAX)
+						rule_error(c, e ? e : val, r->id,
+							   "'keywords.words' entries must be 1 to %d bytes",
 							   MP_RULE_KEYWORD_LEN_MAX);
 				}
 			}
 		} else if (strcmp(key, "distance") == 0) {
 			have_distance = true;
-			want_uint(c, val, r->id, "keywords.distance", 1, MP_RULE_KW_DISTANCE_MAX, &r->kw_distance);
+			want_uint(c, val, r->id, "keywords.distance", 1, MP_RULE_KW_DISTANCE_MAX,
+				  &r->kw_distance);
 		} else if (strcmp(key, "required") == 0) {
 			const char *s = scalar(val);
 			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
@@ -320,7 +335,8 @@ static void add_rule(struct ctx *c, struct mp_rule *r, yaml_node_t *at)
 	if (i >= 0) {
 		struct mp_rule *old = &rs->rules[i];
 		if (old->source == r->source) {
-			rule_error(c, at, r->id, "duplicate id (first defined at %s:%d)", old->file, old->line);
+			rule_error(c, at, r->id, "duplicate id (first defined at %s:%d)", old->file,
+				   old->line);
 			rule_free(r);
 			return;
 		}
@@ -415,7 +431,8 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 		} else if (strcmp(key, "severity") == 0) {
 			have_sev = true;
 			if (s == NULL || (idx = lookup(severity_names, MP_SEV__COUNT, s)) < 0)
-				rule_error(c, v, r.id, "'severity' must be critical, high, medium, low or info");
+				rule_error(c, v, r.id,
+					   "'severity' must be critical, high, medium, low or info");
 			else
 				r.severity = (enum mp_severity)idx;
 		} else if (strcmp(key, "confidence") == 0) {
@@ -483,8 +500,8 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		mp_rules_add_error(rs, file, (int)parser.problem_mark.line + 1, "YAML: %s%s%s",
-			  parser.problem ? parser.problem : "syntax error",
-			  parser.context ? " " : "", parser.context ? parser.context : "");
+				   parser.problem ? parser.problem : "syntax error",
+				   parser.context ? " " : "", parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
 		return -1;
 	}
@@ -503,14 +520,16 @@ int mp_rules_load_text(struct mp_ruleset *rs, const char *text, size_t len, cons
 		if (key && strcmp(key, "rules") == 0)
 			list = yaml_document_get_node(&doc, p->value);
 		else
-			mp_rules_add_error(rs, file, line_of(k), "unknown top-level key '%s'", key ? key : "?");
+			mp_rules_add_error(rs, file, line_of(k), "unknown top-level key '%s'",
+					   key ? key : "?");
 	}
 	if (list == NULL) {
 		mp_rules_add_error(rs, file, line_of(root), "no 'rules' list");
 	} else if (list->type != YAML_SEQUENCE_NODE) {
 		mp_rules_add_error(rs, file, line_of(list), "'rules' must be a list");
 	} else {
-		for (yaml_node_item_t *it = list->data.sequence.items.start; it < list->data.sequence.items.top; it++)
+		for (yaml_node_item_t *it = list->data.sequence.items.start;
+		     it < list->data.sequence.items.top; it++)
 			parse_rule(&c, yaml_document_get_node(&doc, *it));
 	}
 out:
@@ -528,7 +547,8 @@ static int load_file(struct mp_ruleset *rs, const char *path, int source, char *
 	size_t n;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot open rule file: %s", path, mp_strerror(errno, ebuf, sizeof ebuf));
+		snprintf(err, errlen, "%s: cannot open rule file: %s", path,
+			 mp_strerror(errno, ebuf, sizeof ebuf));
 		return -1;
 	}
 	mp_buf_init(&b, RULE_FILE_MAX);
@@ -541,7 +561,8 @@ static int load_file(struct mp_ruleset *rs, const char *path, int source, char *
 		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read rule file: %s", path, mp_strerror(errno, ebuf, sizeof ebuf));
+		snprintf(err, errlen, "%s: cannot read rule file: %s", path,
+			 mp_strerror(errno, ebuf, sizeof ebuf));
 		fclose(f);
 		mp_buf_free(&b);
 		return -1;
@@ -571,7 +592,8 @@ static int load_dir(struct mp_ruleset *rs, const char *dir, int source, int dept
 	}
 	n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {
-		snprintf(err, errlen, "%s: cannot read rule directory: %s", dir, mp_strerror(errno, ebuf, sizeof ebuf));
+		snprintf(err, errlen, "%s: cannot read rule directory: %s", dir,
+			 mp_strerror(errno, ebuf, sizeof ebuf));
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
@@ -597,7 +619,8 @@ int mp_rules_load(struct mp_ruleset *rs, const char *path, int source, char *err
 	char ebuf[128];
 
 	if (stat(path, &st) != 0) {
-		snprintf(err, errlen, "%s: cannot read rules: %s", path, mp_strerror(errno, ebuf, sizeof ebuf));
+		snprintf(err, errlen, "%s: cannot read rules: %s", path,
+			 mp_strerror(errno, ebuf, sizeof ebuf));
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))

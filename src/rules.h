@@ -17,47 +17,63 @@
 
 struct mp_rx;
 
-enum mp_category { MP_CAT_SECRET, MP_CAT_PII, MP_CAT_GENERIC, MP_CAT__COUNT };
-enum mp_severity { MP_SEV_INFO, MP_SEV_LOW, MP_SEV_MEDIUM, MP_SEV_HIGH, MP_SEV_CRITICAL, MP_SEV__COUNT };
-enum mp_confidence { MP_CONF_LOW = 1, MP_CONF_MEDIUM, MP_CONF_HIGH };
+enum mp_category {
+	MP_CAT_SECRET,
+	MP_CAT_PII,
+	MP_CAT_GENERIC,
+	MP_CAT__COUNT
+};
+enum mp_severity {
+	MP_SEV_INFO,
+	MP_SEV_LOW,
+	MP_SEV_MEDIUM,
+	MP_SEV_HIGH,
+	MP_SEV_CRITICAL,
+	MP_SEV__COUNT
+};
+enum mp_confidence {
+	MP_CONF_LOW = 1,
+	MP_CONF_MEDIUM,
+	MP_CONF_HIGH
+};
 
 /* Bounds on what a rule may declare. */
-#define MP_RULE_KW_DISTANCE_MAX 1024  /* bytes between a keyword and the value */
-#define MP_RULE_KEYWORDS_MAX 64       /* keywords per rule */
-#define MP_RULE_KEYWORD_LEN_MAX 64    /* bytes in one keyword */
-#define MP_RULE_DIGITS_MAX 64         /* digits: max */
+#define MP_RULE_KW_DISTANCE_MAX 1024 /* bytes between a keyword and the value */
+#define MP_RULE_KEYWORDS_MAX    64   /* keywords per rule */
+#define MP_RULE_KEYWORD_LEN_MAX 64   /* bytes in one keyword */
+#define MP_RULE_DIGITS_MAX      64   /* digits: max */
 
 struct mp_rule {
-	char *id;                /* unique, [a-z0-9][a-z0-9.-]* */
+	char *id; /* unique, [a-z0-9][a-z0-9.-]* */
 	char *name;
-	char *pattern;           /* PCRE2 syntax */
+	char *pattern; /* PCRE2 syntax */
 	enum mp_category category;
 	enum mp_severity severity;
-	enum mp_confidence confidence;  /* base confidence before checks */
-	uint32_t max_length;     /* declared widest match in bytes; 0 = not declared */
-	char **keywords;         /* lower-cased; nkeywords entries */
+	enum mp_confidence confidence; /* base confidence before checks */
+	uint32_t max_length;           /* declared widest match in bytes; 0 = not declared */
+	char **keywords;               /* lower-cased; nkeywords entries */
 	size_t nkeywords;
-	uint32_t kw_distance;    /* bytes; 0 when no keywords */
-	bool kw_required;        /* no keyword nearby => no finding */
-	double min_entropy;      /* bits per byte; 0 = no check */
-	uint32_t digits_min;     /* `digits:` the value is a number of this many digits ... */
-	uint32_t digits_max;     /* ... at most; 0/0 when the rule has no `digits:` */
-	unsigned validators;     /* MP_VALIDATE_* bits (validate.h) */
-	char **examples;         /* with the "{{}}" splice markers removed */
+	uint32_t kw_distance; /* bytes; 0 when no keywords */
+	bool kw_required;     /* no keyword nearby => no finding */
+	double min_entropy;   /* bits per byte; 0 = no check */
+	uint32_t digits_min;  /* `digits:` the value is a number of this many digits ... */
+	uint32_t digits_max;  /* ... at most; 0/0 when the rule has no `digits:` */
+	unsigned validators;  /* MP_VALIDATE_* bits (validate.h) */
+	char **examples;      /* with the "{{}}" splice markers removed */
 	size_t nexamples;
 	char **negatives;
 	size_t nnegatives;
-	char *file;              /* rule file, as given */
-	int line;                /* line of the rule's "id" (1-based) */
-	int source;              /* index of the --rules argument it came from (0 = defaults) */
+	char *file; /* rule file, as given */
+	int line;   /* line of the rule's "id" (1-based) */
+	int source; /* index of the --rules argument it came from (0 = defaults) */
 
 	/* Set by mp_hsdb_build. */
-	uint32_t width;          /* bytes; the window PCRE2 looks back from a hit */
-	bool prefilter;          /* Vectorscan only approximates it */
-	bool gated;              /* keywords required: Vectorscan looks for the keywords and
+	uint32_t width; /* bytes; the window PCRE2 looks back from a hit */
+	bool prefilter; /* Vectorscan only approximates it */
+	bool gated;     /* keywords required: Vectorscan looks for the keywords and
 	                          * PCRE2 searches for the value around each one */
-	bool digit_run;          /* candidates come from the digit-run finder, not Vectorscan */
-	bool disabled;           /* its pattern did not compile; error reported */
+	bool digit_run; /* candidates come from the digit-run finder, not Vectorscan */
+	bool disabled;  /* its pattern did not compile; error reported */
 
 	/* Set by mp_confirm_rx() on first use; NULL until then. Published once
 	 * with compare-and-swap; immutable afterwards. */
@@ -66,15 +82,15 @@ struct mp_rule {
 
 /* A rule's compiled PCRE2 program. */
 struct mp_rx {
-	pcre2_code *code;        /* JIT-compiled where the platform allows */
-	int secret_group;        /* capture group holding the value; 0 = whole match */
+	pcre2_code *code; /* JIT-compiled where the platform allows */
+	int secret_group; /* capture group holding the value; 0 = whole match */
 };
 
 struct mp_ruleset {
-	struct mp_rule *rules;   /* n entries, in load order */
+	struct mp_rule *rules; /* n entries, in load order */
 	size_t n;
 	size_t cap;
-	char **errors;           /* "file:line: message", one per rejected rule or file */
+	char **errors; /* "file:line: message", one per rejected rule or file */
 	size_t nerrors;
 	uint32_t max_width;      /* max over enabled rules of width (set by hsdb) */
 	uint32_t max_distance;   /* max over rules of kw_distance */

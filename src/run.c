@@ -99,7 +99,8 @@ static char *error_file(const char *e)
 
 static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, struct mp_engine *eng)
 {
-	struct mp_hsdb_opts o = {.cache_dir = s->cache_dir, .use_cache = !s->no_cache,
+	struct mp_hsdb_opts o = {.cache_dir = s->cache_dir,
+				 .use_cache = !s->no_cache,
 				 .match_width = s->caps[MP_CAP_MATCH_WIDTH]};
 	char err[1024];
 
@@ -145,7 +146,8 @@ int mp_run_scan(const struct mp_settings *s)
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out_rules;
 	if (s->output != NULL && (out = fopen(s->output, "w")) == NULL) {
-		mp_log_error("%s: cannot open for writing: %s", s->output, mp_strerror(errno, ebuf, sizeof ebuf));
+		mp_log_error("%s: cannot open for writing: %s", s->output,
+			     mp_strerror(errno, ebuf, sizeof ebuf));
 		goto out_engine;
 	}
 	if (!s->format_set)
@@ -243,19 +245,25 @@ int mp_run_rules_list(const struct mp_settings *s)
 			json_object *kw = json_object_new_array();
 			json_object_object_add(o, "id", json_object_new_string(r->id));
 			json_object_object_add(o, "name", json_object_new_string(r->name));
-			json_object_object_add(o, "category", json_object_new_string(mp_category_name(r->category)));
-			json_object_object_add(o, "severity", json_object_new_string(mp_severity_name(r->severity)));
-			json_object_object_add(o, "confidence", json_object_new_string(mp_confidence_name(r->confidence)));
+			json_object_object_add(o, "category",
+					       json_object_new_string(mp_category_name(r->category)));
+			json_object_object_add(o, "severity",
+					       json_object_new_string(mp_severity_name(r->severity)));
+			json_object_object_add(o, "confidence",
+					       json_object_new_string(mp_confidence_name(r->confidence)));
 			json_object_object_add(o, "pattern", json_object_new_string(r->pattern));
 			for (size_t k = 0; k < r->nkeywords; k++)
 				json_object_array_add(kw, json_object_new_string(r->keywords[k]));
 			json_object_object_add(o, "keywords", kw);
-			json_object_object_add(o, "keyword_distance", json_object_new_int((int)r->kw_distance));
-			json_object_object_add(o, "keywords_required", json_object_new_boolean(r->kw_required));
+			json_object_object_add(o, "keyword_distance",
+					       json_object_new_int((int)r->kw_distance));
+			json_object_object_add(o, "keywords_required",
+					       json_object_new_boolean(r->kw_required));
 			json_object *va = json_object_new_array();
 			for (int b = 0; b < MP_VALIDATE__COUNT; b++)
 				if (r->validators & (1u << b))
-					json_object_array_add(va, json_object_new_string(mp_validator_name(b)));
+					json_object_array_add(va,
+							      json_object_new_string(mp_validator_name(b)));
 			json_object_object_add(o, "validators", va);
 			if (r->digits_min > 0) {
 				json_object *dg = json_object_new_object();
@@ -267,7 +275,8 @@ int mp_run_rules_list(const struct mp_settings *s)
 			json_object_object_add(o, "line", json_object_new_int(r->line));
 			json_object_array_add(arr, o);
 		}
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(arr);
 	} else {
 		for (size_t i = 0; i < rs.n; i++) {
@@ -335,8 +344,8 @@ int mp_run_rules_check(const struct mp_settings *s)
 			cc.hits = 0;
 			mp_scan_mem(sc, &loc, r->examples[k], strlen(r->examples[k]));
 			if (cc.hits == 0) {
-				mp_log_error("%s:%d: rule '%s': example %zu does not match: %s", r->file, r->line, r->id,
-					     k + 1, r->examples[k]);
+				mp_log_error("%s:%d: rule '%s': example %zu does not match: %s", r->file,
+					     r->line, r->id, k + 1, r->examples[k]);
 				failures++;
 			}
 		}
@@ -344,8 +353,8 @@ int mp_run_rules_check(const struct mp_settings *s)
 			cc.hits = 0;
 			mp_scan_mem(sc, &loc, r->negatives[k], strlen(r->negatives[k]));
 			if (cc.hits != 0) {
-				mp_log_error("%s:%d: rule '%s': negative example %zu matches: %s", r->file, r->line, r->id,
-					     k + 1, r->negatives[k]);
+				mp_log_error("%s:%d: rule '%s': negative example %zu matches: %s", r->file,
+					     r->line, r->id, k + 1, r->negatives[k]);
 				failures++;
 			}
 		}

@@ -8,9 +8,9 @@
 
 #include "settings.h"
 
-#define MP_EXIT_CLEAN 0
+#define MP_EXIT_CLEAN    0
 #define MP_EXIT_FINDINGS 1
-#define MP_EXIT_ERROR 2
+#define MP_EXIT_ERROR    2
 
 int mp_run_scan(const struct mp_settings *s);
 int mp_run_rules_list(const struct mp_settings *s);

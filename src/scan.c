@@ -20,7 +20,7 @@
 
 struct hit {
 	uint32_t rule;
-	uint32_t end;      /* relative to the buffer */
+	uint32_t end; /* relative to the buffer */
 };
 
 struct cand {
@@ -34,33 +34,33 @@ struct mp_scanner {
 	hs_scratch_t *scratch;
 	struct mp_confirmer conf;
 
-	char *buf;                 /* segment buffer for streams */
+	char *buf; /* segment buffer for streams */
 	size_t bufcap;
 
-	struct hit *hits;          /* this segment's raw hits */
+	struct hit *hits; /* this segment's raw hits */
 	size_t nhits, caphits;
 	bool hits_full;
-	size_t hit_floor;          /* hits ending at or before this are not kept */
+	size_t hit_floor; /* hits ending at or before this are not kept */
 
-	struct cand *cands;        /* confirmed, deduplicated matches */
+	struct cand *cands; /* confirmed, deduplicated matches */
 	size_t ncands, capcands;
-	struct mp_span *found;     /* one search-mode rule's matches, before dedupe */
+	struct mp_span *found; /* one search-mode rule's matches, before dedupe */
 	size_t nfound, capfound;
 
-	struct mp_buf red, ctx;    /* scratch strings for one finding */
+	struct mp_buf red, ctx; /* scratch strings for one finding */
 
 	/* The object being scanned. */
 	const struct mp_loc *loc;
-	const char *data;          /* current buffer (ours or the caller's) */
-	uint64_t base;             /* object offset of data[0] */
+	const char *data; /* current buffer (ours or the caller's) */
+	uint64_t base;    /* object offset of data[0] */
 	uint64_t nfindings;
-	bool stopped;              /* a limit ended this object */
-	bool hits_noted;           /* the hits-per-segment notice was given */
-	uint64_t cur_off;          /* line cursor: an object offset ... */
-	uint64_t cur_line;         /* ... its line number ... */
-	uint64_t cur_ls;           /* ... and the offset where that line starts */
-	uint64_t bc_line, bc_ls;   /* the cursor's values at offset `base` */
-	uint64_t *last_end;        /* per rule: end of its last reported match (object offset) */
+	bool stopped;            /* a limit ended this object */
+	bool hits_noted;         /* the hits-per-segment notice was given */
+	uint64_t cur_off;        /* line cursor: an object offset ... */
+	uint64_t cur_line;       /* ... its line number ... */
+	uint64_t cur_ls;         /* ... and the offset where that line starts */
+	uint64_t bc_line, bc_ls; /* the cursor's values at offset `base` */
+	uint64_t *last_end;      /* per rule: end of its last reported match (object offset) */
 };
 
 /* ---- engine ---- */
@@ -155,7 +155,7 @@ static int add_hit(struct mp_scanner *s, unsigned int id, size_t to)
 		struct hit *h = cap > s->caphits ? realloc(s->hits, cap * sizeof *h) : NULL;
 		if (h == NULL) {
 			s->hits_full = true;
-			return 1;  /* stop this segment */
+			return 1; /* stop this segment */
 		}
 		s->hits = h;
 		s->caphits = cap;
@@ -352,7 +352,9 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 			conf++;
 	}
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
-		notice(s, "limit", "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was not scanned",
+		notice(s, "limit",
+		       "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was "
+		       "not scanned",
 		       (unsigned long long)s->e->caps[MP_CAP_FINDINGS_PER_OBJECT],
 		       (unsigned long long)(s->base + c->sp.sstart));
 		s->stopped = true;
@@ -504,7 +506,9 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	if (s->e->rules->digits_min > 0 && !s->hits_full)
 		mp_digit_runs(s->data, len, s->e->rules->digits_min, on_digit_run, s);
 	if (s->hits_full && !s->hits_noted) {
-		notice(s, "limit", "hits-per-segment limit (%llu) reached near byte %llu; some matches there may be missed",
+		notice(s, "limit",
+		       "hits-per-segment limit (%llu) reached near byte %llu; some matches there may be "
+		       "missed",
 		       (unsigned long long)s->e->caps[MP_CAP_HITS_PER_SEGMENT], (unsigned long long)s->base);
 		s->hits_noted = true;
 	}
@@ -535,7 +539,7 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 				continue;
 			if (have && sp.start < cur.end) {
 				if (sp.start <= cur.start)
-					cur = sp;  /* the same match, grown */
+					cur = sp; /* the same match, grown */
 				continue;
 			}
 			if (have && push_cand(s, rule, &cur) != 0)
@@ -554,7 +558,7 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		if (c->sp.end <= r0 || c->sp.end > r1)
 			continue;
 		if (s->base + c->sp.start < s->last_end[c->rule])
-			continue;  /* overlaps a match an earlier segment reported */
+			continue; /* overlaps a match an earlier segment reported */
 		report(s, i, len);
 	}
 }
@@ -577,7 +581,8 @@ static void begin_object(struct mp_scanner *s, const struct mp_loc *loc)
 static void end_object(struct mp_scanner *s)
 {
 	if (s->conf.limit_hits > 0) {
-		notice(s, "limit", "pcre2-match-limit (%llu) stopped %lu confirmation%s; those hits were dropped",
+		notice(s, "limit",
+		       "pcre2-match-limit (%llu) stopped %lu confirmation%s; those hits were dropped",
 		       (unsigned long long)s->e->caps[MP_CAP_PCRE2_MATCH_LIMIT], s->conf.limit_hits,
 		       s->conf.limit_hits == 1 ? "" : "s");
 		s->conf.limit_hits = 0;

@@ -29,12 +29,12 @@
 #define MP_CONTEXT_RADIUS 60
 
 struct mp_engine {
-	struct mp_ruleset *rules;  /* borrowed; frozen */
-	struct mp_hsdb hs;         /* owned */
+	struct mp_ruleset *rules; /* borrowed; frozen */
+	struct mp_hsdb hs;        /* owned */
 	uint64_t caps[MP_CAP__COUNT];
-	bool show_secrets;         /* contexts keep secrets in clear */
-	size_t back;               /* overlap kept before a segment's window */
-	size_t fwd;                /* bytes read past a segment's window */
+	bool show_secrets; /* contexts keep secrets in clear */
+	size_t back;       /* overlap kept before a segment's window */
+	size_t fwd;        /* bytes read past a segment's window */
 };
 
 /* Build the database for rs and derive the overlap. Returns 0 or -1 (err). */

@@ -10,27 +10,33 @@
 #include "ignore.h"
 #include "report.h"
 
-enum mp_command { MP_CMD_SCAN, MP_CMD_RULES_LIST, MP_CMD_RULES_CHECK, MP_CMD_HELP, MP_CMD_VERSION };
+enum mp_command {
+	MP_CMD_SCAN,
+	MP_CMD_RULES_LIST,
+	MP_CMD_RULES_CHECK,
+	MP_CMD_HELP,
+	MP_CMD_VERSION
+};
 
 struct mp_settings {
 	enum mp_command cmd;
-	bool help_printed;         /* --help already wrote its text */
-	char **paths;              /* scan roots, or rule files for `rules check` */
+	bool help_printed; /* --help already wrote its text */
+	char **paths;      /* scan roots, or rule files for `rules check` */
 	size_t npaths;
-	char **rule_paths;         /* --rules, in order */
+	char **rule_paths; /* --rules, in order */
 	size_t nrule_paths;
 	bool no_default_rules;
-	unsigned threads;          /* workers; >= 1 */
+	unsigned threads; /* workers; >= 1 */
 	enum mp_format format;
-	bool format_set;           /* --format given */
-	const char *output;        /* -o; NULL = stdout */
-	struct mp_ignore ignore;   /* --exclude */
+	bool format_set;         /* --format given */
+	const char *output;      /* -o; NULL = stdout */
+	struct mp_ignore ignore; /* --exclude */
 	bool follow_symlinks;
 	bool one_file_system;
 	bool show_secrets;
 	bool quiet;
 	bool no_cache;
-	const char *cache_dir;     /* --cache-dir; NULL = default */
+	const char *cache_dir; /* --cache-dir; NULL = default */
 	uint64_t caps[MP_CAP__COUNT];
 };
 

@@ -6,14 +6,14 @@
 #include <stdint.h>
 
 enum mp_notice_kind {
-	MP_NK_UNREADABLE,    /* open or stat refused */
-	MP_NK_READ_ERROR,    /* read failed part way */
-	MP_NK_SPECIAL_FILE,  /* FIFO, socket or device: never opened */
-	MP_NK_SYMLINK_LOOP,  /* a followed link leads back to an ancestor */
-	MP_NK_LIMIT,         /* a named limit stopped part of the work */
-	MP_NK_RULE_ERROR,    /* a rule or rule file was rejected */
-	MP_NK_SCAN_ERROR,    /* the matcher failed */
-	MP_NK_ERROR,         /* anything else */
+	MP_NK_UNREADABLE,   /* open or stat refused */
+	MP_NK_READ_ERROR,   /* read failed part way */
+	MP_NK_SPECIAL_FILE, /* FIFO, socket or device: never opened */
+	MP_NK_SYMLINK_LOOP, /* a followed link leads back to an ancestor */
+	MP_NK_LIMIT,        /* a named limit stopped part of the work */
+	MP_NK_RULE_ERROR,   /* a rule or rule file was rejected */
+	MP_NK_SCAN_ERROR,   /* the matcher failed */
+	MP_NK_ERROR,        /* anything else */
 	MP_NK__COUNT
 };
 
@@ -22,16 +22,16 @@ enum mp_notice_kind mp_notice_kind(const char *name);
 const char *mp_notice_kind_name(enum mp_notice_kind k);
 
 struct mp_stats {
-	uint64_t files;              /* objects opened and scanned */
-	uint64_t bytes;              /* bytes scanned */
+	uint64_t files; /* objects opened and scanned */
+	uint64_t bytes; /* bytes scanned */
 	uint64_t findings;
-	uint64_t *by_rule;           /* nrules counters */
+	uint64_t *by_rule; /* nrules counters */
 	size_t nrules;
 	uint64_t notices;
 	uint64_t by_kind[MP_NK__COUNT];
-	uint64_t skipped_symlinks;   /* links not followed */
-	uint64_t skipped_excluded;   /* paths matching --exclude */
-	uint64_t skipped_system;     /* /proc, /sys, /dev under a scan of / */
+	uint64_t skipped_symlinks; /* links not followed */
+	uint64_t skipped_excluded; /* paths matching --exclude */
+	uint64_t skipped_system;   /* /proc, /sys, /dev under a scan of / */
 };
 
 int mp_stats_init(struct mp_stats *s, size_t nrules);

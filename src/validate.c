@@ -49,11 +49,16 @@ bool mp_luhn_valid(const char *s, size_t n)
 
 static int b64val(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+' || c == '-') return 62;
-	if (c == '/' || c == '_') return 63;
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
 	return -1;
 }
 
@@ -98,8 +103,8 @@ bool mp_jwt_valid(const char *s, size_t n)
 		return false;
 	obj = json_tokener_parse_ex(tok, (const char *)hdr, (int)len);
 	if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-	    json_object_is_type(obj, json_type_object) &&
-	    json_object_object_get_ex(obj, "alg", &alg) && json_object_is_type(alg, json_type_string))
+	    json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, "alg", &alg) &&
+	    json_object_is_type(alg, json_type_string))
 		ok = true;
 	json_object_put(obj);
 	json_tokener_free(tok);

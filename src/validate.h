@@ -9,8 +9,8 @@
 #include <stddef.h>
 
 enum mp_validator {
-	MP_VALIDATE_LUHN,   /* payment cards and other Luhn numbers; spaces and dashes ignored */
-	MP_VALIDATE_JWT,    /* header segment is base64url of a JSON object with "alg" */
+	MP_VALIDATE_LUHN, /* payment cards and other Luhn numbers; spaces and dashes ignored */
+	MP_VALIDATE_JWT,  /* header segment is base64url of a JSON object with "alg" */
 	MP_VALIDATE__COUNT
 };
 

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "walk.h"
 
-#define PATH_BYTES_MAX (1u << 20)  /* a path longer than this is not walked */
+#define PATH_BYTES_MAX (1u << 20) /* a path longer than this is not walked */
 
 struct ancestor {
 	dev_t dev;
@@ -24,11 +24,11 @@ struct ancestor {
 
 struct state {
 	struct mp_walk *w;
-	struct mp_buf path;       /* the current path */
-	size_t rootlen;           /* bytes of the root in path */
+	struct mp_buf path; /* the current path */
+	size_t rootlen;     /* bytes of the root in path */
 	dev_t root_dev;
 	bool root_is_slash;
-	struct ancestor *anc;     /* directories from the root down; depth + 1 entries */
+	struct ancestor *anc; /* directories from the root down; depth + 1 entries */
 	size_t nanc, capanc;
 };
 
@@ -70,10 +70,14 @@ static void push(struct state *st, bool follow)
 
 static const char *special_name(mode_t m)
 {
-	if (S_ISFIFO(m)) return "FIFO";
-	if (S_ISSOCK(m)) return "socket";
-	if (S_ISCHR(m)) return "character device";
-	if (S_ISBLK(m)) return "block device";
+	if (S_ISFIFO(m))
+		return "FIFO";
+	if (S_ISSOCK(m))
+		return "socket";
+	if (S_ISCHR(m))
+		return "character device";
+	if (S_ISBLK(m))
+		return "block device";
 	return "special file";
 }
 
@@ -110,7 +114,8 @@ static void enter(struct state *st, int pfd, const char *name, bool via_link, si
 	}
 	if (need_stat) {
 		if (fstat(fd, &sb) != 0) {
-			note(st, "unreadable", "cannot stat directory: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+			note(st, "unreadable", "cannot stat directory: %s",
+			     mp_strerror(errno, ebuf, sizeof ebuf));
 			close(fd);
 			return;
 		}
@@ -121,7 +126,8 @@ static void enter(struct state *st, int pfd, const char *name, bool via_link, si
 		if (w->follow_symlinks) {
 			for (size_t i = 0; i < st->nanc; i++) {
 				if (st->anc[i].dev == sb.st_dev && st->anc[i].ino == sb.st_ino) {
-					note(st, "symlink-loop", "directory is its own ancestor; not entered");
+					note(st, "symlink-loop",
+					     "directory is its own ancestor; not entered");
 					close(fd);
 					return;
 				}
@@ -132,7 +138,7 @@ static void enter(struct state *st, int pfd, const char *name, bool via_link, si
 			}
 		}
 	}
-	walk_dir(st, fd, depth);  /* takes fd */
+	walk_dir(st, fd, depth); /* takes fd */
 	if (w->follow_symlinks)
 		st->nanc--;
 }
@@ -162,7 +168,8 @@ static void walk_dir(struct state *st, int dfd, size_t depth)
 			if (errno != 0) {
 				st->path.len = here;
 				st->path.data[here] = '\0';
-				note(st, "read-error", "cannot list directory: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+				note(st, "read-error", "cannot list directory: %s",
+				     mp_strerror(errno, ebuf, sizeof ebuf));
 			}
 			break;
 		}
@@ -199,19 +206,26 @@ static void walk_dir(struct state *st, int dfd, size_t depth)
 			struct stat sb;
 			if (fstatat(dirfd(d), name, &sb, via_link ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
 				if (via_link)
-					w->stats->skipped_symlinks++;  /* dangling link */
+					w->stats->skipped_symlinks++; /* dangling link */
 				else
-					note(st, "unreadable", "cannot stat: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+					note(st, "unreadable", "cannot stat: %s",
+					     mp_strerror(errno, ebuf, sizeof ebuf));
 				continue;
 			}
 			mode = sb.st_mode;
-			type = S_ISDIR(mode) ? DT_DIR : S_ISREG(mode) ? DT_REG : S_ISLNK(mode) ? DT_LNK : DT_FIFO;
+			type = S_ISDIR(mode)   ? DT_DIR
+			       : S_ISREG(mode) ? DT_REG
+			       : S_ISLNK(mode) ? DT_LNK
+					       : DT_FIFO;
 			if (type == DT_LNK) {
 				w->stats->skipped_symlinks++;
 				continue;
 			}
 		} else if (type != DT_DIR && type != DT_REG) {
-			mode = type == DT_FIFO ? S_IFIFO : type == DT_SOCK ? S_IFSOCK : type == DT_CHR ? S_IFCHR : S_IFBLK;
+			mode = type == DT_FIFO   ? S_IFIFO
+			       : type == DT_SOCK ? S_IFSOCK
+			       : type == DT_CHR  ? S_IFCHR
+						 : S_IFBLK;
 		}
 		if (type == DT_DIR) {
 			if (st->root_is_slash && depth == 0 && is_system_dir(name)) {
@@ -274,7 +288,8 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 			push_ancestor(&st, sb.st_dev, sb.st_ino);
 		int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
-			note(&st, "unreadable", "cannot open directory: %s", mp_strerror(errno, ebuf, sizeof ebuf));
+			note(&st, "unreadable", "cannot open directory: %s",
+			     mp_strerror(errno, ebuf, sizeof ebuf));
 			rc = -1;
 			goto out;
 		}

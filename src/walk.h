@@ -18,9 +18,9 @@
 
 /* One object to scan. Freed with free(). */
 struct mp_item {
-	bool is_stdin;       /* read standard input; path is "-" */
-	bool follow;         /* the path may be a symlink: open without O_NOFOLLOW */
-	char path[];         /* NUL-terminated */
+	bool is_stdin; /* read standard input; path is "-" */
+	bool follow;   /* the path may be a symlink: open without O_NOFOLLOW */
+	char path[];   /* NUL-terminated */
 };
 
 struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow);
@@ -29,9 +29,9 @@ struct mp_walk {
 	const struct mp_ignore *ignore;
 	bool follow_symlinks;
 	bool one_file_system;
-	uint64_t max_depth;          /* the walk-depth cap */
-	struct mp_queue *queue;      /* items are pushed here */
-	struct mp_stats *stats;      /* skipped and notice counters */
+	uint64_t max_depth;     /* the walk-depth cap */
+	struct mp_queue *queue; /* items are pushed here */
+	struct mp_stats *stats; /* skipped and notice counters */
 	/* Called for each notice (on the walking thread). */
 	void (*notice)(void *ctx, const char *path, const char *kind, const char *message);
 	void *ctx;
