@@ -2,7 +2,7 @@
  *
  * Cache file layout (all integers little-endian as written by this host; the
  * key covers the platform, so a foreign file never matches):
- *   "MPHSDB03"  magic
+ *   "MPHSDB04"  magic
  *   key[32]     SHA-256 of engine version, Vectorscan version, platform,
  *               match-width cap and every rule's pattern, max_length and
  *               (for keyword-gated rules) keywords
@@ -28,7 +28,7 @@
 #include "hsdb.h"
 #include "log.h"
 
-#define CACHE_MAGIC "MPHSDB03"
+#define CACHE_MAGIC "MPHSDB04"
 #define CACHE_MAX   (512u << 20) /* a cache file larger than this is ignored */
 
 char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts)
@@ -79,26 +79,27 @@ static void add_error(struct mp_ruleset *rs, const struct mp_rule *r, const char
 	mp_rules_add_error(rs, r->file, r->line, "rule '%s': %s%s", r->id, what, detail ? detail : "");
 }
 
-/* A keyword as a Vectorscan expression: metacharacters escaped, and each
- * of ' ', '_' and '-' as the class of all three (keywords.h). Compiled
- * caseless. */
-static char *keyword_expr(const char *kw)
+char *mp_hsdb_keyword_expr(const char *kw)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t n = strlen(kw);
-	char *e = malloc(n * 7 + 1), *p = e;
+	/* The longest form of one byte is the 6-byte class "[ _\-]". */
+	char *e = malloc(n * 6 + 1), *p = e;
 
 	if (e == NULL)
 		return NULL;
 	for (const unsigned char *k = (const unsigned char *)kw; *k; k++) {
 		if (*k == ' ' || *k == '_' || *k == '-') {
-			memcpy(p, "[ _\\-]", 7);
-			p += 7;
-		} else if (*k < 0x80 && !((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9'))) {
-			p += sprintf(p, "\\x%02x", *k);
-		} else if (*k >= 0x80) {
-			p += sprintf(p, "\\x%02x", *k);
-		} else {
+			memcpy(p, "[ _\\-]", 6);
+			p += 6;
+		} else if ((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9')) {
 			*p++ = (char)*k;
+		} else {
+			/* Anything else, metacharacters and UTF-8 bytes alike, as \xHH. */
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex[*k >> 4];
+			*p++ = hex[*k & 15];
 		}
 	}
 	*p = '\0';
@@ -326,7 +327,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			if (r->gated) {
 				/* Several expressions may share the rule's id. */
 				for (size_t k = 0; k < r->nkeywords; k++) {
-					owned[n] = keyword_expr(r->keywords[k]);
+					owned[n] = mp_hsdb_keyword_expr(r->keywords[k]);
 					if (owned[n] == NULL) {
 						snprintf(err, errlen, "out of memory");
 						goto out;

@@ -36,6 +36,12 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 
 void mp_hsdb_free(struct mp_hsdb *h);
 
+/* A required keyword as the Vectorscan expression that finds it (to be
+ * compiled caseless): lowercase letters and digits as they are, each of
+ * ' ', '_' and '-' as the class of all three (keywords.h), every other byte
+ * as \xHH. The result is malloc'd; NULL when out of memory. */
+char *mp_hsdb_keyword_expr(const char *kw);
+
 /* The cache directory in use for opts (malloc'd), or NULL. */
 char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts);
 
