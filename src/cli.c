@@ -28,6 +28,7 @@ enum {
 	OPT_FOLLOW,
 	OPT_ONE_FS,
 	OPT_SHOW_SECRETS,
+	OPT_MIN_CONFIDENCE,
 	OPT_LIMIT,
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
 	{"one-file-system", no_argument, NULL, OPT_ONE_FS},
 	{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+	{"min-confidence", required_argument, NULL, OPT_MIN_CONFIDENCE},
 	{"limit", required_argument, NULL, OPT_LIMIT},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
@@ -101,6 +103,8 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --follow-symlinks   follow symbolic links (loops are detected)\n"
 	      "      --one-file-system   do not cross into other file systems\n"
 	      "      --show-secrets      print secrets in full (redacted by default)\n"
+	      "      --min-confidence C  report only findings of confidence C or higher\n"
+	      "                          (low, medium, high; default low: everything)\n"
 	      "      --limit NAME=VALUE  change a named limit (below)\n"
 	      "      --no-cache          neither read nor write the compiled-rules cache\n"
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
@@ -220,6 +224,11 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_FOLLOW: s->follow_symlinks = true; break;
 		case OPT_ONE_FS: s->one_file_system = true; break;
 		case OPT_SHOW_SECRETS: s->show_secrets = true; break;
+		case OPT_MIN_CONFIDENCE:
+			if (mp_confidence_parse(optarg, &s->min_confidence) != 0)
+				return usage_error("--min-confidence takes low, medium or high, got '%s'",
+						   optarg);
+			break;
 		case OPT_LIMIT:
 			if (mp_caps_set(s->caps, optarg, err, sizeof err) != 0)
 				return usage_error("--limit: %s", err);

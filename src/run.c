@@ -104,6 +104,7 @@ static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, stru
 				 .match_width = s->caps[MP_CAP_MATCH_WIDTH]};
 	char err[1024];
 
+	eng->min_confidence = s->min_confidence;
 	if (mp_engine_init(eng, rs, s->caps, &o, s->show_secrets, err, sizeof err) != 0) {
 		for (size_t i = 0; i < rs->nerrors; i++)
 			mp_log_error("%s", rs->errors[i]);

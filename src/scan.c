@@ -68,9 +68,12 @@ struct mp_scanner {
 int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],
 		   const struct mp_hsdb_opts *opts, bool show_secrets, char *err, size_t errlen)
 {
+	enum mp_confidence keep = e->min_confidence;
+
 	size_t reach;
 
 	memset(e, 0, sizeof *e);
+	e->min_confidence = keep;
 	memcpy(e->caps, caps, sizeof e->caps);
 	e->rules = rs;
 	e->show_secrets = show_secrets;
@@ -339,10 +342,11 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 
 	if (r->min_entropy > 0 && mp_entropy(sec, n) < r->min_entropy)
 		return;
-	if (r->validators) {
-		if (!mp_validate(r->validators, sec, n))
-			return;
-		conf = MP_CONF_HIGH;
+	switch (mp_validate(r->validators, sec, n)) {
+	case MP_CHECK_FAIL: return;
+	case MP_CHECK_PASS: conf = MP_CONF_HIGH; break;
+	case MP_CHECK_WEAK: conf = MP_CONF_LOW; break;
+	case MP_CHECK_NONE: break;
 	}
 	if (r->nkeywords > 0) {
 		bool near = mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send);
@@ -351,6 +355,8 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 		if (near && !r->kw_required && conf < MP_CONF_HIGH)
 			conf++;
 	}
+	if (conf < s->e->min_confidence)
+		return;
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
 		notice(s, "limit",
 		       "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was "

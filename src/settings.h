@@ -9,6 +9,7 @@
 #include "caps.h"
 #include "ignore.h"
 #include "report.h"
+#include "rules.h"
 
 enum mp_command {
 	MP_CMD_SCAN,
@@ -34,6 +35,7 @@ struct mp_settings {
 	bool follow_symlinks;
 	bool one_file_system;
 	bool show_secrets;
+	enum mp_confidence min_confidence; /* --min-confidence; 0 = report all */
 	bool quiet;
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */

@@ -3,26 +3,77 @@
 
 #include <json-c/json.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "validate.h"
 
-static const char *const names[MP_VALIDATE__COUNT] = {
-	[MP_VALIDATE_LUHN] = "luhn",
-	[MP_VALIDATE_JWT] = "jwt",
+/* Forward declarations for the table. */
+static bool github_crc32(const char *s, size_t n);
+static bool us_ssn(const char *s, size_t n);
+static bool us_itin(const char *s, size_t n);
+static bool aba(const char *s, size_t n);
+static bool iban(const char *s, size_t n);
+static bool uk_nino(const char *s, size_t n);
+static bool uk_nhs(const char *s, size_t n);
+static bool verhoeff(const char *s, size_t n);
+static bool in_aadhaar(const char *s, size_t n);
+static bool br_cpf(const char *s, size_t n);
+static bool br_cnpj(const char *s, size_t n);
+static bool fr_nir(const char *s, size_t n);
+static bool de_taxid(const char *s, size_t n);
+static bool es_dni(const char *s, size_t n);
+static bool it_cf(const char *s, size_t n);
+static bool kr_rrn(const char *s, size_t n);
+static bool kr_brn(const char *s, size_t n);
+static bool jp_mynumber(const char *s, size_t n);
+static bool cn_rid(const char *s, size_t n);
+static bool au_tfn(const char *s, size_t n);
+static bool au_medicare(const char *s, size_t n);
+static bool vin(const char *s, size_t n);
+
+static const struct {
+	const char *name;
+	bool (*fn)(const char *s, size_t n);
+	bool soft; /* failing lowers confidence instead of dropping the value */
+} table[MP_VALIDATE__COUNT] = {
+	[MP_VALIDATE_LUHN] = {"luhn", mp_luhn_valid, false},
+	[MP_VALIDATE_JWT] = {"jwt", mp_jwt_valid, false},
+	[MP_VALIDATE_GITHUB_CRC32] = {"github-crc32", github_crc32, true},
+	[MP_VALIDATE_US_SSN] = {"us-ssn", us_ssn, false},
+	[MP_VALIDATE_US_ITIN] = {"us-itin", us_itin, false},
+	[MP_VALIDATE_ABA] = {"aba", aba, false},
+	[MP_VALIDATE_IBAN] = {"iban", iban, false},
+	[MP_VALIDATE_UK_NINO] = {"uk-nino", uk_nino, false},
+	[MP_VALIDATE_UK_NHS] = {"uk-nhs", uk_nhs, false},
+	[MP_VALIDATE_VERHOEFF] = {"verhoeff", verhoeff, false},
+	[MP_VALIDATE_IN_AADHAAR] = {"in-aadhaar", in_aadhaar, false},
+	[MP_VALIDATE_BR_CPF] = {"br-cpf", br_cpf, false},
+	[MP_VALIDATE_BR_CNPJ] = {"br-cnpj", br_cnpj, false},
+	[MP_VALIDATE_FR_NIR] = {"fr-nir", fr_nir, false},
+	[MP_VALIDATE_DE_TAXID] = {"de-taxid", de_taxid, false},
+	[MP_VALIDATE_ES_DNI] = {"es-dni", es_dni, false},
+	[MP_VALIDATE_IT_CF] = {"it-cf", it_cf, false},
+	[MP_VALIDATE_KR_RRN] = {"kr-rrn", kr_rrn, false},
+	[MP_VALIDATE_KR_BRN] = {"kr-brn", kr_brn, false},
+	[MP_VALIDATE_JP_MYNUMBER] = {"jp-mynumber", jp_mynumber, false},
+	[MP_VALIDATE_CN_RID] = {"cn-rid", cn_rid, false},
+	[MP_VALIDATE_AU_TFN] = {"au-tfn", au_tfn, false},
+	[MP_VALIDATE_AU_MEDICARE] = {"au-medicare", au_medicare, false},
+	[MP_VALIDATE_VIN] = {"vin", vin, false},
 };
 
 int mp_validator_lookup(const char *name)
 {
 	for (int i = 0; i < MP_VALIDATE__COUNT; i++)
-		if (strcmp(names[i], name) == 0)
+		if (strcmp(table[i].name, name) == 0)
 			return i;
 	return -1;
 }
 
 const char *mp_validator_name(int bit)
 {
-	return bit >= 0 && bit < MP_VALIDATE__COUNT ? names[bit] : "?";
+	return bit >= 0 && bit < MP_VALIDATE__COUNT ? table[bit].name : "?";
 }
 
 bool mp_luhn_valid(const char *s, size_t n)
@@ -111,11 +162,516 @@ bool mp_jwt_valid(const char *s, size_t n)
 	return ok;
 }
 
-bool mp_validate(unsigned validators, const char *s, size_t n)
+bool mp_validator_run(int bit, const char *s, size_t n)
 {
-	if ((validators & (1u << MP_VALIDATE_LUHN)) && !mp_luhn_valid(s, n))
+	return bit >= 0 && bit < MP_VALIDATE__COUNT && table[bit].fn(s, n);
+}
+
+enum mp_check mp_validate(unsigned validators, const char *s, size_t n)
+{
+	enum mp_check r = MP_CHECK_NONE;
+
+	for (int b = 0; b < MP_VALIDATE__COUNT; b++) {
+		if (!(validators & (1u << b)))
+			continue;
+		if (table[b].fn(s, n)) {
+			if (r == MP_CHECK_NONE)
+				r = MP_CHECK_PASS;
+		} else if (table[b].soft) {
+			r = MP_CHECK_WEAK;
+		} else {
+			return MP_CHECK_FAIL;
+		}
+	}
+	return r;
+}
+
+/* ---- helpers ---- */
+
+/* The digits of s, skipping spaces, dashes, dots and slashes (CNPJ writes
+ * 12.345.678/0001-95); -1 if anything else
+ * appears or more than max digits. */
+static int digits_of(const char *s, size_t n, int *d, int max)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == ' ' || c == '-' || c == '.' || c == '/')
+			continue;
+		if (c < '0' || c > '9' || k == max)
+			return -1;
+		d[k++] = c - '0';
+	}
+	return k;
+}
+
+/* s without spaces and dashes, upper-cased, into out (size cap). */
+static size_t compact_upper(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == ' ' || c == '-')
+			continue;
+		if (k + 1 >= cap)
+			return 0;
+		out[k++] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+static bool all_same(const int *d, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (d[i] != d[0])
+			return false;
+	return true;
+}
+
+static bool valid_date(int yyyy, int mm, int dd)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (mm < 1 || mm > 12 || dd < 1 || dd > mdays[mm - 1])
 		return false;
-	if ((validators & (1u << MP_VALIDATE_JWT)) && !mp_jwt_valid(s, n))
+	if (mm == 2 && dd == 29 && !((yyyy % 4 == 0 && yyyy % 100 != 0) || yyyy % 400 == 0))
 		return false;
 	return true;
+}
+
+/* ---- tokens ---- */
+
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+	}
+	return c ^ 0xffffffffu;
+}
+
+static bool github_crc32(const char *s, size_t n)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char *us = memchr(s, '_', n);
+	char want[7];
+	uint32_t crc;
+
+	if (us == NULL || (size_t)(s + n - (us + 1)) != 36)
+		return false;
+	crc = crc32_ieee((const unsigned char *)us + 1, 30);
+	for (int i = 5; i >= 0; i--) {
+		want[i] = b62[crc % 62];
+		crc /= 62;
+	}
+	return memcmp(want, us + 31, 6) == 0;
+}
+
+/* ---- United States ---- */
+
+static bool us_ssn(const char *s, size_t n)
+{
+	int d[9];
+	if (digits_of(s, n, d, 9) != 9)
+		return false;
+	int area = d[0] * 100 + d[1] * 10 + d[2], group = d[3] * 10 + d[4];
+	int serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
+	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
+}
+
+static bool us_itin(const char *s, size_t n)
+{
+	int d[9];
+	if (digits_of(s, n, d, 9) != 9 || d[0] != 9)
+		return false;
+	int g = d[3] * 10 + d[4];
+	return (g >= 50 && g <= 65) || (g >= 70 && g <= 88) || (g >= 90 && g <= 92) || (g >= 94 && g <= 99);
+}
+
+static bool aba(const char *s, size_t n)
+{
+	int d[9];
+	if (digits_of(s, n, d, 9) != 9 || all_same(d, 9))
+		return false;
+	int p = d[0] * 10 + d[1];
+	if (!(p <= 12 || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) || p == 80))
+		return false;
+	int sum = 3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8]);
+	return sum % 10 == 0;
+}
+
+/* ---- IBAN ---- */
+
+static int iban_length(const char *cc)
+{
+	/* ISO 13616 registry lengths per country. */
+	static const char *const t =
+		"AD24AE23AL28AT20AZ28BA20BE16BG22BH22BI27BR29BY28CH21CR22CY28CZ24DE22DJ27DK18DO28"
+		"EE20EG29ES24FI18FK18FO18FR27GB22GE22GI23GL18GR27GT28HR21HU28IE22IL23IQ23IS26IT27"
+		"JO30KW30KZ20LB28LC32LI21LT20LU20LV21LY25MC27MD24ME22MK19MN20MR27MT31MU30NI28NL18"
+		"NO15OM23PK24PL28PS29PT25QA29RO24RS22RU33SA24SC31SD18SE24SI19SK24SM27SO23ST25SV28"
+		"TL23TN24TR26UA29VA22VG24XK20YE30";
+	for (const char *p = t; *p; p += 4)
+		if (p[0] == cc[0] && p[1] == cc[1])
+			return (p[2] - '0') * 10 + (p[3] - '0');
+	return 0;
+}
+
+static bool iban(const char *s, size_t n)
+{
+	char c[40];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	unsigned rem = 0;
+
+	if (k < 15 || (int)k != iban_length(c) || c[2] < '0' || c[2] > '9' || c[3] < '0' || c[3] > '9')
+		return false;
+	for (size_t i = 0; i < k; i++) {
+		char ch = c[(i + 4) % k];
+		if (ch >= '0' && ch <= '9')
+			rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+		else if (ch >= 'A' && ch <= 'Z')
+			rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+		else
+			return false;
+	}
+	return rem == 1;
+}
+
+/* ---- United Kingdom ---- */
+
+static bool uk_nino(const char *s, size_t n)
+{
+	char c[16];
+	size_t k = compact_upper(s, n, c, sizeof c);
+
+	if (k != 9 || !strchr("ABCEGHJKLMNOPRSTWXYZ", c[0]) || !strchr("ABCEGHJKLMNPRSTWXYZ", c[1]) ||
+	    !c[0] || !c[1])
+		return false;
+	static const char *const bad[] = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		if (c[0] == bad[i][0] && c[1] == bad[i][1])
+			return false;
+	for (int i = 2; i < 8; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return false;
+	return c[8] >= 'A' && c[8] <= 'D';
+}
+
+static bool uk_nhs(const char *s, size_t n)
+{
+	int d[10], sum = 0;
+	if (digits_of(s, n, d, 10) != 10 || all_same(d, 10))
+		return false;
+	for (int i = 0; i < 9; i++)
+		sum += d[i] * (10 - i);
+	int check = 11 - sum % 11;
+	if (check == 11)
+		check = 0;
+	return check != 10 && check == d[9];
+}
+
+/* ---- India ---- */
+
+static bool verhoeff_digits(const int *d, int n)
+{
+	static const unsigned char mul[10][10] = {
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4, 0, 6, 7, 8, 9, 5},
+		{2, 3, 4, 0, 1, 7, 8, 9, 5, 6}, {3, 4, 0, 1, 2, 8, 9, 5, 6, 7},
+		{4, 0, 1, 2, 3, 9, 5, 6, 7, 8}, {5, 9, 8, 7, 6, 0, 4, 3, 2, 1},
+		{6, 5, 9, 8, 7, 1, 0, 4, 3, 2}, {7, 6, 5, 9, 8, 2, 1, 0, 4, 3},
+		{8, 7, 6, 5, 9, 3, 2, 1, 0, 4}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0}};
+	static const unsigned char perm[8][10] = {
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 5, 7, 6, 2, 8, 3, 0, 9, 4},
+		{5, 8, 0, 3, 7, 9, 6, 1, 4, 2}, {8, 9, 1, 6, 0, 4, 3, 5, 2, 7},
+		{9, 4, 5, 3, 1, 2, 6, 8, 7, 0}, {4, 2, 8, 6, 5, 7, 3, 9, 0, 1},
+		{2, 7, 9, 3, 8, 0, 6, 4, 1, 5}, {7, 0, 4, 6, 9, 1, 3, 2, 5, 8}};
+	int c = 0;
+
+	for (int i = 0; i < n; i++)
+		c = mul[c][perm[i % 8][d[n - 1 - i]]];
+	return c == 0;
+}
+
+static bool verhoeff(const char *s, size_t n)
+{
+	int d[64];
+	int k = digits_of(s, n, d, 64);
+	return k >= 2 && verhoeff_digits(d, k);
+}
+
+static bool in_aadhaar(const char *s, size_t n)
+{
+	int d[12];
+	return digits_of(s, n, d, 12) == 12 && d[0] >= 2 && verhoeff_digits(d, 12);
+}
+
+/* ---- Brazil ---- */
+
+static bool br_cpf(const char *s, size_t n)
+{
+	int d[11];
+	if (digits_of(s, n, d, 11) != 11 || all_same(d, 11))
+		return false;
+	for (int len = 9; len <= 10; len++) {
+		int sum = 0;
+		for (int i = 0; i < len; i++)
+			sum += d[i] * (len + 1 - i);
+		int dv = sum * 10 % 11 % 10;
+		if (dv != d[len])
+			return false;
+	}
+	return true;
+}
+
+static bool br_cnpj(const char *s, size_t n)
+{
+	static const int w[13] = {6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2};
+	int d[14];
+	if (digits_of(s, n, d, 14) != 14 || all_same(d, 14))
+		return false;
+	for (int len = 12; len <= 13; len++) {
+		int sum = 0;
+		for (int i = 0; i < len; i++)
+			sum += d[i] * w[i + 13 - len];
+		int dv = sum % 11 < 2 ? 0 : 11 - sum % 11;
+		if (dv != d[len])
+			return false;
+	}
+	return true;
+}
+
+/* ---- France ---- */
+
+static bool fr_nir(const char *s, size_t n)
+{
+	char c[24];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	uint64_t num = 0;
+
+	if (k != 15 || !strchr("12378", c[0]))
+		return false;
+	/* Corsica: department 2A and 2B count as 19 and 18. */
+	int corsica = 0;
+	if (c[5] == '2' && (c[6] == 'A' || c[6] == 'B')) {
+		/* "20" in place of 19 (2A) or 18 (2B): subtract at the 10^6 place. */
+		corsica = c[6] == 'A' ? 1000000 : 2000000;
+		c[6] = '0';
+	}
+	for (int i = 0; i < 15; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return false;
+	for (int i = 0; i < 13; i++)
+		num = num * 10 + (uint64_t)(c[i] - '0');
+	num -= (uint64_t)corsica;
+	int key = (c[13] - '0') * 10 + (c[14] - '0');
+	return key >= 1 && key <= 97 && (int)(97 - num % 97) == key;
+}
+
+/* ---- Germany ---- */
+
+static bool de_taxid(const char *s, size_t n)
+{
+	int d[11], count[10] = {0}, product = 10, repeated = 0;
+	if (digits_of(s, n, d, 11) != 11 || d[0] == 0)
+		return false;
+	for (int i = 0; i < 10; i++)
+		count[d[i]]++;
+	for (int i = 0; i < 10; i++) {
+		if (count[i] > 3)
+			return false;
+		if (count[i] >= 2)
+			repeated++;
+	}
+	/* Exactly one digit occurs twice or three times in the first ten. */
+	if (repeated != 1)
+		return false;
+	for (int i = 0; i < 10; i++) {
+		int sum = (d[i] + product) % 10;
+		if (sum == 0)
+			sum = 10;
+		product = 2 * sum % 11;
+	}
+	int check = 11 - product;
+	if (check == 10)
+		check = 0;
+	return check == d[10];
+}
+
+/* ---- Spain ---- */
+
+static bool es_dni(const char *s, size_t n)
+{
+	static const char letters[] = "TRWAGMYFPDXBNJZSQVHLCKE";
+	char c[16];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	unsigned long num = 0;
+
+	if (k != 9)
+		return false;
+	if (c[0] == 'X' || c[0] == 'Y' || c[0] == 'Z')
+		c[0] = (char)('0' + (c[0] - 'X'));
+	for (int i = 0; i < 8; i++) {
+		if (c[i] < '0' || c[i] > '9')
+			return false;
+		num = num * 10 + (unsigned long)(c[i] - '0');
+	}
+	return c[8] == letters[num % 23];
+}
+
+/* ---- Italy ---- */
+
+static bool it_cf(const char *s, size_t n)
+{
+	/* Values of characters in odd positions (1st, 3rd, ...), for 0-9 and A-Z. */
+	static const int odd[36] = {1,  0,  5, 7, 9,  13, 15, 17, 19, 21, 1,  0,  5,  7,  9,  13, 15, 17,
+				    19, 21, 2, 4, 18, 20, 11, 3,  6,  8,  12, 14, 16, 10, 22, 25, 24, 23};
+	char c[20];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	int sum = 0;
+
+	if (k != 16)
+		return false;
+	for (int i = 0; i < 15; i++) {
+		int v;
+		if (c[i] >= '0' && c[i] <= '9')
+			v = c[i] - '0';
+		else if (c[i] >= 'A' && c[i] <= 'Z')
+			v = c[i] - 'A' + 10;
+		else
+			return false;
+		/* Even positions: digits count as 0-9, letters as 0-25. */
+		sum += i % 2 == 0 ? odd[v] : (v < 10 ? v : v - 10);
+	}
+	return c[15] == 'A' + sum % 26;
+}
+
+/* ---- South Korea ---- */
+
+static bool kr_rrn(const char *s, size_t n)
+{
+	static const int w[12] = {2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5};
+	int d[13], sum = 0;
+	if (digits_of(s, n, d, 13) != 13)
+		return false;
+	int g = d[6];
+	if (g < 1 || g > 8)
+		return false;
+	/* 1-2 and 5-6: born 1900-1999; 3-4 and 7-8: 2000-2099. */
+	int century = (g == 1 || g == 2 || g == 5 || g == 6) ? 1900 : 2000;
+	if (!valid_date(century + d[0] * 10 + d[1], d[2] * 10 + d[3], d[4] * 10 + d[5]))
+		return false;
+	for (int i = 0; i < 12; i++)
+		sum += d[i] * w[i];
+	return (11 - sum % 11) % 10 == d[12];
+}
+
+static bool kr_brn(const char *s, size_t n)
+{
+	static const int w[9] = {1, 3, 7, 1, 3, 7, 1, 3, 5};
+	int d[10], sum = 0;
+	if (digits_of(s, n, d, 10) != 10 || all_same(d, 10))
+		return false;
+	for (int i = 0; i < 9; i++)
+		sum += d[i] * w[i];
+	sum += d[8] * 5 / 10;
+	return (10 - sum % 10) % 10 == d[9];
+}
+
+/* ---- Japan ---- */
+
+static bool jp_mynumber(const char *s, size_t n)
+{
+	int d[12], sum = 0;
+	if (digits_of(s, n, d, 12) != 12 || all_same(d, 12))
+		return false;
+	/* P_k is the k-th digit from the right of the first 11; Q_k = k + 1
+	 * for k <= 6, else k - 5. */
+	for (int k = 1; k <= 11; k++)
+		sum += d[11 - k] * (k <= 6 ? k + 1 : k - 5);
+	int r = sum % 11;
+	return (r <= 1 ? 0 : 11 - r) == d[11];
+}
+
+/* ---- China ---- */
+
+static bool cn_rid(const char *s, size_t n)
+{
+	static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	static const char check[] = "10X98765432";
+	char c[24];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	int sum = 0;
+
+	if (k != 18)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (c[i] < '0' || c[i] > '9')
+			return false;
+		sum += (c[i] - '0') * w[i];
+	}
+	int y = (c[6] - '0') * 1000 + (c[7] - '0') * 100 + (c[8] - '0') * 10 + (c[9] - '0');
+	if (y < 1900 || y > 2099 ||
+	    !valid_date(y, (c[10] - '0') * 10 + (c[11] - '0'), (c[12] - '0') * 10 + (c[13] - '0')))
+		return false;
+	return c[17] == check[sum % 11];
+}
+
+/* ---- Australia ---- */
+
+static bool au_tfn(const char *s, size_t n)
+{
+	static const int w9[9] = {1, 4, 3, 7, 5, 8, 6, 9, 10};
+	static const int w8[8] = {10, 7, 8, 4, 6, 3, 5, 1};
+	int d[9], sum = 0;
+	int k = digits_of(s, n, d, 9);
+	if ((k != 9 && k != 8) || all_same(d, k))
+		return false;
+	for (int i = 0; i < k; i++)
+		sum += d[i] * (k == 9 ? w9[i] : w8[i]);
+	return sum % 11 == 0;
+}
+
+static bool au_medicare(const char *s, size_t n)
+{
+	static const int w[8] = {1, 3, 7, 9, 1, 3, 7, 9};
+	int d[11], sum = 0;
+	int k = digits_of(s, n, d, 11);
+	if ((k != 10 && k != 11) || d[0] < 2 || d[0] > 6)
+		return false;
+	for (int i = 0; i < 8; i++)
+		sum += d[i] * w[i];
+	return sum % 10 == d[8];
+}
+
+/* ---- vehicles ---- */
+
+static bool vin(const char *s, size_t n)
+{
+	static const int w[17] = {8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2};
+	/* Transliteration of A-Z (I, O and Q are not used). */
+	static const int tr[26] = {1, 2,  3, 4,  5, 6, 7, 8, -1, 1, 2, 3, 4,
+				   5, -1, 7, -1, 9, 2, 3, 4, 5,  6, 7, 8, 9};
+	char c[20];
+	size_t k = compact_upper(s, n, c, sizeof c);
+	int sum = 0;
+
+	if (k != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		int v;
+		if (c[i] >= '0' && c[i] <= '9')
+			v = c[i] - '0';
+		else if (c[i] >= 'A' && c[i] <= 'Z' && tr[c[i] - 'A'] >= 0)
+			v = tr[c[i] - 'A'];
+		else
+			return false;
+		sum += v * w[i];
+	}
+	int r = sum % 11;
+	return c[8] == (r == 10 ? 'X' : '0' + r);
 }

@@ -118,15 +118,16 @@ Test(validate, dispatch_by_bits)
 	char *card = t_cat("4111", "1111", "1111", "1111", NULL);
 	char *bad = t_cat("4111", "1111", "1111", "1110", NULL);
 
-	cr_assert(mp_validate(0, "anything", 8), "no validators: pass");
-	cr_assert(mp_validate(1u << MP_VALIDATE_LUHN, card, strlen(card)));
-	cr_assert_not(mp_validate(1u << MP_VALIDATE_LUHN, bad, strlen(bad)));
-	cr_assert_not(mp_validate((1u << MP_VALIDATE_LUHN) | (1u << MP_VALIDATE_JWT), card, strlen(card)),
-		      "all validators must pass");
+	cr_assert_eq(mp_validate(0, "anything", 8), MP_CHECK_NONE, "no validators");
+	cr_assert_eq(mp_validate(1u << MP_VALIDATE_LUHN, card, strlen(card)), MP_CHECK_PASS);
+	cr_assert_eq(mp_validate(1u << MP_VALIDATE_LUHN, bad, strlen(bad)), MP_CHECK_FAIL);
+	cr_assert_eq(mp_validate((1u << MP_VALIDATE_LUHN) | (1u << MP_VALIDATE_JWT), card, strlen(card)),
+		     MP_CHECK_FAIL, "all validators must pass");
 	cr_assert_eq(mp_validator_lookup("luhn"), MP_VALIDATE_LUHN);
 	cr_assert_eq(mp_validator_lookup("jwt"), MP_VALIDATE_JWT);
 	cr_assert_eq(mp_validator_lookup("LUHN"), -1);
 	cr_assert_eq(mp_validator_lookup("crc"), -1);
+	cr_assert_eq(mp_validator_lookup("github-crc32"), MP_VALIDATE_GITHUB_CRC32);
 	cr_assert_str_eq(mp_validator_name(MP_VALIDATE_JWT), "jwt");
 	cr_assert_str_eq(mp_validator_name(99), "?");
 	cr_assert_str_eq(mp_validator_name(-1), "?");
