@@ -178,8 +178,9 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 }
 
 /* A digit run becomes a hit of each digit-run rule it could hold. A run
- * without separators must be the whole value (rules delimit their numbers),
- * so its length and checksum are checked before PCRE2 sees it. */
+ * without separators must be the whole value (digit-run rules delimit their
+ * numbers), so its length and the rule's validators are checked before
+ * PCRE2 sees it: in digit-dense data that rejects almost every run. */
 static int on_digit_run(void *ctx, const struct mp_digit_run *run)
 {
 	struct mp_scanner *s = ctx;
@@ -192,8 +193,7 @@ static int on_digit_run(void *ctx, const struct mp_digit_run *run)
 		if (!run->separated) {
 			if (run->digits > r->digits_max)
 				continue;
-			if ((r->validators & (1u << MP_VALIDATE_LUHN)) &&
-			    !mp_luhn_valid(s->data + run->start, run->end - run->start))
+			if (mp_validate(r->validators, s->data + run->start, run->end - run->start) == MP_CHECK_FAIL)
 				continue;
 		}
 		if (add_hit(s, (unsigned)i, run->end) != 0)
