@@ -29,6 +29,7 @@ enum {
 	OPT_ONE_FS,
 	OPT_SHOW_SECRETS,
 	OPT_MIN_CONFIDENCE,
+	OPT_INCLUDE_TEST_VALUES,
 	OPT_LIMIT,
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
 	{"one-file-system", no_argument, NULL, OPT_ONE_FS},
 	{"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
 	{"min-confidence", required_argument, NULL, OPT_MIN_CONFIDENCE},
+	{"include-test-values", no_argument, NULL, OPT_INCLUDE_TEST_VALUES},
 	{"limit", required_argument, NULL, OPT_LIMIT},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
@@ -105,6 +107,8 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --show-secrets      print secrets in full (redacted by default)\n"
 	      "      --min-confidence C  report only findings of confidence C or higher\n"
 	      "                          (low, medium, high; default low: everything)\n"
+	      "      --include-test-values  also report documented example values (AWS's\n"
+	      "                          AKIAIOSFODNN7EXAMPLE, test card numbers), marked test_value\n"
 	      "      --limit NAME=VALUE  change a named limit (below)\n"
 	      "      --no-cache          neither read nor write the compiled-rules cache\n"
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
@@ -224,6 +228,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_FOLLOW: s->follow_symlinks = true; break;
 		case OPT_ONE_FS: s->one_file_system = true; break;
 		case OPT_SHOW_SECRETS: s->show_secrets = true; break;
+		case OPT_INCLUDE_TEST_VALUES: s->include_test_values = true; break;
 		case OPT_MIN_CONFIDENCE:
 			if (mp_confidence_parse(optarg, &s->min_confidence) != 0)
 				return usage_error("--min-confidence takes low, medium or high, got '%s'",

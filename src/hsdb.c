@@ -383,6 +383,8 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			rs->max_width = r->width;
 		if (r->kw_distance > rs->max_distance)
 			rs->max_distance = r->kw_distance;
+		if (r->neg_distance > rs->max_distance)
+			rs->max_distance = r->neg_distance;
 		if (r->digit_run && (rs->digits_min == 0 || r->digits_min < rs->digits_min))
 			rs->digits_min = r->digits_min;
 		if (r->gated && r->width + r->kw_distance + MP_RULE_KEYWORD_LEN_MAX > rs->max_gate_reach)

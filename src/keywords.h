@@ -17,4 +17,7 @@
  * Pure, thread-safe. */
 bool mp_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end);
 
+/* The same for the rule's negative_keywords, within the value's own line. */
+bool mp_negative_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end);
+
 #endif

@@ -17,6 +17,10 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	struct mp_worker *w = ctx;
 	const struct mp_rule *base = w->sh->engine->rules->rules;
 
+	if (f->test_value && !w->sh->engine->include_test_values) {
+		w->stats.skipped_test_values++;
+		return;
+	}
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - base]++;

@@ -151,10 +151,10 @@ void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct
 
 	if (s->fmt == MP_FMT_TEXT) {
 		mp_loc_display(loc, &b->buf);
-		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence) %s\n    %s\n",
+		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence%s) %s\n    %s\n",
 			      (unsigned long long)f->line, (unsigned long long)f->column,
 			      mp_severity_name(r->severity), r->id, mp_confidence_name(f->confidence),
-			      f->redacted, f->context);
+			      f->test_value ? ", test value" : "", f->redacted, f->context);
 		return;
 	}
 	json_object *o = json_object_new_object();
@@ -170,6 +170,8 @@ void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct
 	json_object_object_add(jr, "severity", json_object_new_string(mp_severity_name(r->severity)));
 	json_object_object_add(o, "rule", jr);
 	json_object_object_add(o, "confidence", json_object_new_string(mp_confidence_name(f->confidence)));
+	if (f->test_value)
+		json_object_object_add(o, "test_value", json_object_new_boolean(1));
 	add_location(jl, loc);
 	json_object_object_add(jl, "line", jint(f->line));
 	json_object_object_add(jl, "column", jint(f->column));
@@ -247,6 +249,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(sk, "symlinks", jint(st->skipped_symlinks));
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
+		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
 		json_object_object_add(o, "skipped", sk);
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));

@@ -86,6 +86,8 @@ static void rule_free(struct mp_rule *r)
 	free(r->name);
 	free(r->pattern);
 	free_strv(r->keywords, r->nkeywords);
+	free_strv(r->neg_keywords, r->nneg_keywords);
+	free_strv(r->test_values, r->ntest_values);
 	free_strv(r->examples, r->nexamples);
 	free_strv(r->negatives, r->nnegatives);
 	free(r->file);
@@ -225,6 +227,37 @@ static bool valid_id(const char *s)
 		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '.' || *s == '-'))
 			return false;
 	return true;
+}
+
+static void parse_negative_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
+{
+	bool have_words = false, have_distance = false;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		rule_error(c, v, r->id, "'negative_keywords' must be a mapping with words and distance");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+		const char *key = scalar(k);
+		if (key && strcmp(key, "words") == 0) {
+			have_words = true;
+			if (want_strv(c, val, r->id, "negative_keywords.words", 0, 1, &r->neg_keywords,
+				      &r->nneg_keywords) == 0 &&
+			    (r->nneg_keywords == 0 || r->nneg_keywords > MP_RULE_KEYWORDS_MAX))
+				rule_error(c, val, r->id, "'negative_keywords.words' must hold 1 to %d words",
+					   MP_RULE_KEYWORDS_MAX);
+		} else if (key && strcmp(key, "distance") == 0) {
+			have_distance = true;
+			want_uint(c, val, r->id, "negative_keywords.distance", 1, MP_RULE_KW_DISTANCE_MAX,
+				  &r->neg_distance);
+		} else {
+			rule_error(c, k, r->id, "unknown key 'negative_keywords.%s'", key ? key : "?");
+		}
+	}
+	if (!have_words || !have_distance)
+		rule_error(c, v, r->id, "'negative_keywords' needs words and distance");
 }
 
 static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
@@ -442,6 +475,17 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 			want_uint(c, v, r.id, key, 1, UINT32_MAX, &r.max_length);
 		} else if (strcmp(key, "keywords") == 0) {
 			parse_keywords(c, v, &r);
+		} else if (strcmp(key, "yields") == 0) {
+			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+				r.yields = true;
+			else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+				r.yields = false;
+			else
+				rule_error(c, v, r.id, "'yields' must be true or false");
+		} else if (strcmp(key, "negative_keywords") == 0) {
+			parse_negative_keywords(c, v, &r);
+		} else if (strcmp(key, "test_values") == 0) {
+			want_strv(c, v, r.id, key, 1, 0, &r.test_values, &r.ntest_values);
 		} else if (strcmp(key, "min_entropy") == 0) {
 			char *end = NULL;
 			r.min_entropy = s ? strtod(s, &end) : -1;
@@ -477,6 +521,8 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 		rule_free(&r);
 		return;
 	}
+	if (r.category == MP_CAT_GENERIC)
+		r.yields = true;
 	r.file = strdup(c->file);
 	if (r.file == NULL) {
 		rule_error(c, node, r.id, "out of memory");

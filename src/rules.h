@@ -55,11 +55,17 @@ struct mp_rule {
 	size_t nkeywords;
 	uint32_t kw_distance; /* bytes; 0 when no keywords */
 	bool kw_required;     /* no keyword nearby => no finding */
-	double min_entropy;   /* bits per byte; 0 = no check */
-	uint32_t digits_min;  /* `digits:` the value is a number of this many digits ... */
-	uint32_t digits_max;  /* ... at most; 0/0 when the rule has no `digits:` */
-	unsigned validators;  /* MP_VALIDATE_* bits (validate.h) */
-	char **examples;      /* with the "{{}}" splice markers removed */
+	bool yields;          /* a non-yielding rule on overlapping bytes wins (implied by generic) */
+	char **neg_keywords;  /* `negative_keywords`: any of them nearby => no finding */
+	size_t nneg_keywords;
+	uint32_t neg_distance; /* bytes */
+	char **test_values;    /* globs of documented example values (ignore.h syntax) */
+	size_t ntest_values;
+	double min_entropy;  /* bits per byte; 0 = no check */
+	uint32_t digits_min; /* `digits:` the value is a number of this many digits ... */
+	uint32_t digits_max; /* ... at most; 0/0 when the rule has no `digits:` */
+	unsigned validators; /* MP_VALIDATE_* bits (validate.h) */
+	char **examples;     /* with the "{{}}" splice markers removed */
 	size_t nexamples;
 	char **negatives;
 	size_t nnegatives;

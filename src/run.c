@@ -105,6 +105,7 @@ static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, stru
 	char err[1024];
 
 	eng->min_confidence = s->min_confidence;
+	eng->include_test_values = s->include_test_values;
 	if (mp_engine_init(eng, rs, s->caps, &o, s->show_secrets, err, sizeof err) != 0) {
 		for (size_t i = 0; i < rs->nerrors; i++)
 			mp_log_error("%s", rs->errors[i]);
@@ -301,7 +302,8 @@ static void check_finding(void *ctx, const struct mp_loc *loc, const struct mp_f
 {
 	struct check_ctx *c = ctx;
 	(void)loc;
-	if (f->rule == c->want)
+	/* A documented example value is not a finding by default. */
+	if (f->rule == c->want && !f->test_value)
 		c->hits++;
 }
 

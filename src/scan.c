@@ -13,6 +13,7 @@
 #include "confirm.h"
 #include "digits.h"
 #include "entropy.h"
+#include "ignore.h"
 #include "keywords.h"
 #include "log.h"
 #include "scan.h"
@@ -69,11 +70,13 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 		   const struct mp_hsdb_opts *opts, bool show_secrets, char *err, size_t errlen)
 {
 	enum mp_confidence keep = e->min_confidence;
+	bool keep_tv = e->include_test_values;
 
 	size_t reach;
 
 	memset(e, 0, sizeof *e);
 	e->min_confidence = keep;
+	e->include_test_values = keep_tv;
 	memcpy(e->caps, caps, sizeof e->caps);
 	e->rules = rs;
 	e->show_secrets = show_secrets;
@@ -193,7 +196,8 @@ static int on_digit_run(void *ctx, const struct mp_digit_run *run)
 		if (!run->separated) {
 			if (run->digits > r->digits_max)
 				continue;
-			if (mp_validate(r->validators, s->data + run->start, run->end - run->start) == MP_CHECK_FAIL)
+			if (mp_validate(r->validators, s->data + run->start, run->end - run->start) ==
+			    MP_CHECK_FAIL)
 				continue;
 		}
 		if (add_hit(s, (unsigned)i, run->end) != 0)
@@ -331,6 +335,27 @@ static void build_context(struct mp_scanner *s, size_t i, size_t len, uint64_t l
 		ctx_add(s, sp->send, b, i);
 }
 
+/* Does the value match one of the rule's documented example values? Each
+ * glob is tried on the value as it is and without spaces and dashes. */
+static bool is_test_value(const struct mp_rule *r, const char *sec, size_t n)
+{
+	char raw[256], compact[256];
+	size_t k = 0;
+
+	if (r->ntest_values == 0 || n >= sizeof raw)
+		return false;
+	memcpy(raw, sec, n);
+	raw[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (sec[i] != ' ' && sec[i] != '-')
+			compact[k++] = sec[i];
+	compact[k] = '\0';
+	for (size_t i = 0; i < r->ntest_values; i++)
+		if (mp_glob_match(r->test_values[i], raw) || mp_glob_match(r->test_values[i], compact))
+			return true;
+	return false;
+}
+
 static void report(struct mp_scanner *s, size_t i, size_t len)
 {
 	const struct cand *c = &s->cands[i];
@@ -346,6 +371,7 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	case MP_CHECK_FAIL: return;
 	case MP_CHECK_PASS: conf = MP_CONF_HIGH; break;
 	case MP_CHECK_WEAK: conf = MP_CONF_LOW; break;
+	case MP_CHECK_KEPT:
 	case MP_CHECK_NONE: break;
 	}
 	if (r->nkeywords > 0) {
@@ -355,6 +381,8 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 		if (near && !r->kw_required && conf < MP_CONF_HIGH)
 			conf++;
 	}
+	if (r->nneg_keywords > 0 && mp_negative_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send))
+		return;
 	if (conf < s->e->min_confidence)
 		return;
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
@@ -375,6 +403,7 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	f.secret = sec;
 	f.secret_len = n;
 	f.entropy = mp_entropy(sec, n);
+	f.test_value = is_test_value(r, sec, n);
 
 	cursor_to(s, f.offset);
 	f.line = s->cur_line;
@@ -477,6 +506,25 @@ static void search_rule(struct mp_scanner *s, uint32_t rule, const struct hit *h
 	dedupe_push(s, rule, s->found, s->nfound);
 }
 
+/* Does a candidate of a rule that does not yield overlap candidate i's
+ * secret? Candidates are sorted by secret start. */
+static bool specific_overlaps(const struct mp_scanner *s, size_t i)
+{
+	const struct mp_rule *rules = s->e->rules->rules;
+	const struct mp_span *me = &s->cands[i].sp;
+
+	for (size_t k = 0; k < s->ncands; k++) {
+		const struct mp_span *o = &s->cands[k].sp;
+		if (k == i || rules[s->cands[k].rule].yields)
+			continue;
+		if (o->sstart >= me->send)
+			break;
+		if (o->send > me->sstart)
+			return true;
+	}
+	return false;
+}
+
 /* Scan data[0..len): confirm hits ending after r0 - context, report those
  * whose deduplicated match ends in (r0, r1]. */
 static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
@@ -565,6 +613,8 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 			continue;
 		if (s->base + c->sp.start < s->last_end[c->rule])
 			continue; /* overlaps a match an earlier segment reported */
+		if (rules[c->rule].yields && specific_overlaps(s, i))
+			continue; /* a more specific rule reports these bytes */
 		report(s, i, len);
 	}
 }

@@ -34,12 +34,14 @@ struct mp_engine {
 	uint64_t caps[MP_CAP__COUNT];
 	bool show_secrets;                 /* contexts keep secrets in clear */
 	enum mp_confidence min_confidence; /* findings below it are not reported; 0: all */
+	bool include_test_values;          /* report documented example values (marked) */
 	size_t back;                       /* overlap kept before a segment's window */
 	size_t fwd;                        /* bytes read past a segment's window */
 };
 
-/* Build the database for rs and derive the overlap. e->min_confidence, if
- * set by the caller before the call, is kept; every other field is reset.
+/* Build the database for rs and derive the overlap. e->min_confidence and
+ * e->include_test_values, if set by the caller before the call, are kept;
+ * every other field is reset.
  * Returns 0 or -1 (err). */
 int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],
 		   const struct mp_hsdb_opts *opts, bool show_secrets, char *err, size_t errlen);

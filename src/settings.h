@@ -36,6 +36,7 @@ struct mp_settings {
 	bool one_file_system;
 	bool show_secrets;
 	enum mp_confidence min_confidence; /* --min-confidence; 0 = report all */
+	bool include_test_values;          /* --include-test-values */
 	bool quiet;
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */

@@ -51,6 +51,7 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->skipped_symlinks += from->skipped_symlinks;
 	into->skipped_excluded += from->skipped_excluded;
 	into->skipped_system += from->skipped_system;
+	into->skipped_test_values += from->skipped_test_values;
 }
 
 void mp_stats_free(struct mp_stats *s)

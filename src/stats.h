@@ -29,9 +29,10 @@ struct mp_stats {
 	size_t nrules;
 	uint64_t notices;
 	uint64_t by_kind[MP_NK__COUNT];
-	uint64_t skipped_symlinks; /* links not followed */
-	uint64_t skipped_excluded; /* paths matching --exclude */
-	uint64_t skipped_system;   /* /proc, /sys, /dev under a scan of / */
+	uint64_t skipped_symlinks;    /* links not followed */
+	uint64_t skipped_excluded;    /* paths matching --exclude */
+	uint64_t skipped_test_values; /* documented example values not reported */
+	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
 };
 
 int mp_stats_init(struct mp_stats *s, size_t nrules);

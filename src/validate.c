@@ -1,11 +1,13 @@
 /* validate.c - checksum and structure validators. */
 #include "mp_config.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "entropy.h"
 #include "validate.h"
 
 /* Forward declarations for the table. */
@@ -31,36 +33,47 @@ static bool cn_rid(const char *s, size_t n);
 static bool au_tfn(const char *s, size_t n);
 static bool au_medicare(const char *s, size_t n);
 static bool vin(const char *s, size_t n);
+static bool not_placeholder(const char *s, size_t n);
+static bool secret_entropy(const char *s, size_t n);
+
+/* How a validator's result counts. */
+enum kind {
+	CHECK,  /* passing proves the format: high confidence; failing drops the value */
+	SOFT,   /* passing: high confidence; failing: low confidence */
+	FILTER, /* failing drops the value; passing proves nothing */
+};
 
 static const struct {
 	const char *name;
 	bool (*fn)(const char *s, size_t n);
-	bool soft; /* failing lowers confidence instead of dropping the value */
+	enum kind kind;
 } table[MP_VALIDATE__COUNT] = {
-	[MP_VALIDATE_LUHN] = {"luhn", mp_luhn_valid, false},
-	[MP_VALIDATE_JWT] = {"jwt", mp_jwt_valid, false},
-	[MP_VALIDATE_GITHUB_CRC32] = {"github-crc32", github_crc32, true},
-	[MP_VALIDATE_US_SSN] = {"us-ssn", us_ssn, false},
-	[MP_VALIDATE_US_ITIN] = {"us-itin", us_itin, false},
-	[MP_VALIDATE_ABA] = {"aba", aba, false},
-	[MP_VALIDATE_IBAN] = {"iban", iban, false},
-	[MP_VALIDATE_UK_NINO] = {"uk-nino", uk_nino, false},
-	[MP_VALIDATE_UK_NHS] = {"uk-nhs", uk_nhs, false},
-	[MP_VALIDATE_VERHOEFF] = {"verhoeff", verhoeff, false},
-	[MP_VALIDATE_IN_AADHAAR] = {"in-aadhaar", in_aadhaar, false},
-	[MP_VALIDATE_BR_CPF] = {"br-cpf", br_cpf, false},
-	[MP_VALIDATE_BR_CNPJ] = {"br-cnpj", br_cnpj, false},
-	[MP_VALIDATE_FR_NIR] = {"fr-nir", fr_nir, false},
-	[MP_VALIDATE_DE_TAXID] = {"de-taxid", de_taxid, false},
-	[MP_VALIDATE_ES_DNI] = {"es-dni", es_dni, false},
-	[MP_VALIDATE_IT_CF] = {"it-cf", it_cf, false},
-	[MP_VALIDATE_KR_RRN] = {"kr-rrn", kr_rrn, false},
-	[MP_VALIDATE_KR_BRN] = {"kr-brn", kr_brn, false},
-	[MP_VALIDATE_JP_MYNUMBER] = {"jp-mynumber", jp_mynumber, false},
-	[MP_VALIDATE_CN_RID] = {"cn-rid", cn_rid, false},
-	[MP_VALIDATE_AU_TFN] = {"au-tfn", au_tfn, false},
-	[MP_VALIDATE_AU_MEDICARE] = {"au-medicare", au_medicare, false},
-	[MP_VALIDATE_VIN] = {"vin", vin, false},
+	[MP_VALIDATE_LUHN] = {"luhn", mp_luhn_valid, CHECK},
+	[MP_VALIDATE_JWT] = {"jwt", mp_jwt_valid, CHECK},
+	[MP_VALIDATE_GITHUB_CRC32] = {"github-crc32", github_crc32, SOFT},
+	[MP_VALIDATE_US_SSN] = {"us-ssn", us_ssn, CHECK},
+	[MP_VALIDATE_US_ITIN] = {"us-itin", us_itin, CHECK},
+	[MP_VALIDATE_ABA] = {"aba", aba, CHECK},
+	[MP_VALIDATE_IBAN] = {"iban", iban, CHECK},
+	[MP_VALIDATE_UK_NINO] = {"uk-nino", uk_nino, CHECK},
+	[MP_VALIDATE_UK_NHS] = {"uk-nhs", uk_nhs, CHECK},
+	[MP_VALIDATE_VERHOEFF] = {"verhoeff", verhoeff, CHECK},
+	[MP_VALIDATE_IN_AADHAAR] = {"in-aadhaar", in_aadhaar, CHECK},
+	[MP_VALIDATE_BR_CPF] = {"br-cpf", br_cpf, CHECK},
+	[MP_VALIDATE_BR_CNPJ] = {"br-cnpj", br_cnpj, CHECK},
+	[MP_VALIDATE_FR_NIR] = {"fr-nir", fr_nir, CHECK},
+	[MP_VALIDATE_DE_TAXID] = {"de-taxid", de_taxid, CHECK},
+	[MP_VALIDATE_ES_DNI] = {"es-dni", es_dni, CHECK},
+	[MP_VALIDATE_IT_CF] = {"it-cf", it_cf, CHECK},
+	[MP_VALIDATE_KR_RRN] = {"kr-rrn", kr_rrn, CHECK},
+	[MP_VALIDATE_KR_BRN] = {"kr-brn", kr_brn, CHECK},
+	[MP_VALIDATE_JP_MYNUMBER] = {"jp-mynumber", jp_mynumber, CHECK},
+	[MP_VALIDATE_CN_RID] = {"cn-rid", cn_rid, CHECK},
+	[MP_VALIDATE_AU_TFN] = {"au-tfn", au_tfn, CHECK},
+	[MP_VALIDATE_AU_MEDICARE] = {"au-medicare", au_medicare, CHECK},
+	[MP_VALIDATE_VIN] = {"vin", vin, CHECK},
+	[MP_VALIDATE_NOT_PLACEHOLDER] = {"not-placeholder", not_placeholder, FILTER},
+	[MP_VALIDATE_SECRET_ENTROPY] = {"secret-entropy", secret_entropy, FILTER},
 };
 
 int mp_validator_lookup(const char *name)
@@ -174,14 +187,15 @@ enum mp_check mp_validate(unsigned validators, const char *s, size_t n)
 	for (int b = 0; b < MP_VALIDATE__COUNT; b++) {
 		if (!(validators & (1u << b)))
 			continue;
-		if (table[b].fn(s, n)) {
-			if (r == MP_CHECK_NONE)
-				r = MP_CHECK_PASS;
-		} else if (table[b].soft) {
-			r = MP_CHECK_WEAK;
-		} else {
+		bool ok = table[b].fn(s, n);
+		if (!ok && table[b].kind != SOFT)
 			return MP_CHECK_FAIL;
-		}
+		if (!ok)
+			r = MP_CHECK_WEAK;
+		else if (table[b].kind != FILTER && r != MP_CHECK_WEAK)
+			r = MP_CHECK_PASS;
+		else if (r == MP_CHECK_NONE)
+			r = MP_CHECK_KEPT;
 	}
 	return r;
 }
@@ -674,4 +688,148 @@ static bool vin(const char *s, size_t n)
 	}
 	int r = sum % 11;
 	return c[8] == (r == 10 ? 'X' : '0' + r);
+}
+
+/* ---- generic secrets ---- */
+
+static bool has_ci(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+	for (size_t i = 0; i + w <= n; i++) {
+		size_t k = 0;
+		while (k < w && (s[i + k] | 0x20) == word[k])
+			k++;
+		if (k == w)
+			return true;
+	}
+	return false;
+}
+
+static bool is_uuid(const char *s, size_t n)
+{
+	if (n != 36)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* A value that stands for a secret rather than being one. */
+static bool not_placeholder(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"changeme",    "change_me",     "example", "sample",  "placeholder", "your_",
+		"your-",       "yourkey",       "dummy",   "fake",    "redacted",    "todo",
+		"fixme",       "xxxx",          "****",    "replace", "insert",      "enter_",
+		"secret_here", "password_here", "lorem",   "foobar"};
+	size_t letters = 0, digits = 0, upper_or_us = 0, dots = 0, slashes = 0;
+	int count[256] = {0}, top = 0;
+
+	if (n < 6)
+		return false;
+	/* References and templates: ${VAR}, {{ var }}, <key>, %(x)s, $(cmd), %VAR%, $VAR. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '{' || c == '}' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' ||
+		    c == ']' || c == '\\' || c == ' ')
+			return false;
+		count[c]++;
+		if (count[c] > top)
+			top = count[c];
+		letters += isalpha(c) != 0;
+		digits += isdigit(c) != 0;
+		upper_or_us += isupper(c) || c == '_';
+		dots += c == '.';
+		slashes += c == '/';
+	}
+	if (s[0] == '$' || (s[0] == '%' && s[n - 1] == '%'))
+		return false;
+	/* Code, not values: &ref, *ptr, a->b, a::b, a statement's ';' or ','. */
+	if (s[0] == '&' || s[0] == '*' || s[n - 1] == ';' || s[n - 1] == ',' || has_ci(s, n, "->") ||
+	    has_ci(s, n, "::"))
+		return false;
+	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+		if (has_ci(s, n, words[i]))
+			return false;
+	/* One character making up most of it: xxxxxxxx, 00000000, ********. */
+	if ((size_t)top * 2 > n)
+		return false;
+	if (is_uuid(s, n))
+		return false;
+	/* Paths and URLs. */
+	if (s[0] == '/' || s[0] == '~' || (n > 1 && s[0] == '.' && (s[1] == '/' || s[1] == '.')) ||
+	    has_ci(s, n, "://") || slashes >= 2)
+		return false;
+	static const char *const ext[] = {".pem",  ".key", ".json", ".txt", ".yml",
+					  ".yaml", ".crt", ".p12",  ".env"};
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && has_ci(s + n - e, e, ext[i]))
+			return false;
+	}
+	/* Numbers and version strings: 8080, 1.2.3, v2.0.1. */
+	if (letters == 0 || (letters <= 1 && (s[0] == 'v' || s[0] == 'V') && digits + dots + 1 == n))
+		return false;
+	/* Names, not values: ENV_VAR_NAMES, CONST_NAME_2, snake_case_names and
+	 * dotted.identifiers.of.words. */
+	if (upper_or_us == n)
+		return false;
+	size_t us = 0, upper_digit_us = 0, lower_digit_us = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		us += c == '_';
+		upper_digit_us += isupper(c) || isdigit(c) || c == '_';
+		lower_digit_us += islower(c) || isdigit(c) || c == '_';
+	}
+	if ((us >= 1 && upper_digit_us == n) || (us >= 2 && lower_digit_us == n))
+		return false;
+	/* A plain word of one case is prose ("password: required"). */
+	if (digits == 0 && letters == n && (lower_digit_us == n || upper_digit_us == n))
+		return false;
+	/* Documentation's own: yourpassword, mypass, password123. */
+	if (has_ci(s, 4, "your") ||
+	    (n > 2 && (s[0] | 0x20) == 'm' && (s[1] | 0x20) == 'y' && isalpha((unsigned char)s[2])) ||
+	    has_ci(s, n, "password") || has_ci(s, n, "passwd"))
+		return false;
+	if (dots > 0 && digits == 0) {
+		bool ident = true;
+		for (size_t i = 0; i < n && ident; i++)
+			ident = isalpha((unsigned char)s[i]) || s[i] == '_' || s[i] == '.';
+		if (ident)
+			return false;
+	}
+	return true;
+}
+
+/* Entropy high enough for the value's alphabet. Random hex of 16+ chars is
+ * well above 3.0 bits; random base64 or alphanumerics of 20+ above 3.8. */
+static bool secret_entropy(const char *s, size_t n)
+{
+	bool hex = true, b64 = true;
+	bool lower = false, upper = false, digit = false;
+	double need;
+
+	if (n < 8)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		hex = hex && isxdigit(c);
+		b64 = b64 && (isalnum(c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_');
+		lower = lower || islower(c);
+		upper = upper || isupper(c);
+		digit = digit || isdigit(c);
+	}
+	if (hex)
+		need = n >= 16 ? 3.0 : 2.8;
+	else if (b64)
+		need = n >= 20 ? 3.5 : 3.0;
+	else
+		need = 3.0;
+	/* A word of one case with no digit is a word, however long. */
+	if (!hex && !digit && !(lower && upper))
+		return false;
+	return mp_entropy(s, n) >= need;
 }

@@ -487,6 +487,33 @@ class Scripted(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn(b"d.yml:7: rule 't.dup': key 'pattern' given twice", err)
 
+    def test_documented_test_values(self):
+        card = splice("4111 1111 {{}}1111 1111")
+        self.write("pay.txt", "test card %s\nreal-looking 4539 1488 0343 6467\n" % card)
+        _, _, _, recs = scan(self, ["pay.txt"], cwd=self.d)
+        self.assertEqual([f["location"]["line"] for f in findings(recs)], [2])
+        self.assertEqual(recs[-1]["skipped"]["test_values"], 1)
+        _, _, _, recs = scan(self, ["--include-test-values", "pay.txt"], cwd=self.d)
+        marked = sorted((f["location"]["line"], f.get("test_value", False)) for f in findings(recs))
+        self.assertEqual(marked, [(1, True), (2, False)])
+
+    def test_generic_secret_context_and_negative_keywords(self):
+        value = splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")
+        self.write("app.env", "API_KEY=%s\nAPI_KEY=${API_KEY}\nsha256 checksum token: %s\n" % (value, value))
+        _, _, _, recs = scan(self, ["app.env"], cwd=self.d)
+        gen = [f for f in findings(recs) if f["rule"]["id"] == "generic.api-key-assignment"]
+        self.assertEqual([f["location"]["line"] for f in gen], [1])
+        self.assertEqual(gen[0]["confidence"], "low")
+
+    def test_min_confidence(self):
+        self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
+        _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
+        self.assertEqual(len(findings(recs)), 2)
+        _, _, _, recs = scan(self, ["--min-confidence", "medium", "a.env"], cwd=self.d)
+        self.assertEqual([f["rule"]["id"] for f in findings(recs)], ["aws.access-key-id"])
+        code, _, err = run(["scan", "--min-confidence", "sure", "a.env"], cwd=self.d)
+        self.assertEqual(code, 2)
+
     def test_help_and_version(self):
         code, out, _ = run(["--help"])
         self.assertEqual(code, 0)

@@ -344,3 +344,42 @@ Test(validators, separators_and_case)
 	/* Wrong length for the country fails even with a good checksum shape. */
 	cr_assert_not(mp_validator_run(iban, buf, k - 1));
 }
+
+Test(validators, not_placeholder_rejects_references_and_stand_ins)
+{
+	int b = mp_validator_lookup("not-placeholder");
+	const char *reject[] = {"${API_KEY}", "{{ secret }}", "<your-api-key>", "changeme123", "my-example-key",
+				"xxxxxxxxxxxx", "os.environ.get(KEY)", "/etc/app/secret.key", "./keys/id.pem",
+				"550e8400-e29b-41d4-a716-446655440000", "1.2.3.4", "v2.10.3", "12345678",
+				"SECRET_KEY_NAME", "AVS_TKN_MOD_U32", "some_variable_name", "config.secret.value",
+				"&sifive_clk", "DRXD_DEF_PWD;", "state->pwd", "attribute", "yourpassword", "https://x.example/y"};
+	const char *keep[] = {"Zq8vR2mK9xL4pT7nW3bY6c", "Tr0ub4dor-q8Zx!", "4fG9kL2pQ8rT5vX1zB7nM3", "Hk8#mQ2vL9"};
+
+	cr_assert_geq(b, 0);
+	for (size_t i = 0; i < sizeof reject / sizeof *reject; i++)
+		cr_expect_not(mp_validator_run(b, reject[i], strlen(reject[i])), "should reject %s", reject[i]);
+	for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+		cr_expect(mp_validator_run(b, keep[i], strlen(keep[i])), "should keep %s", keep[i]);
+}
+
+Test(validators, secret_entropy_depends_on_the_alphabet)
+{
+	int b = mp_validator_lookup("secret-entropy");
+	/* Random-looking hex and base64 pass; words, repeats and short values do not. */
+	cr_expect(mp_validator_run(b, "9f86d081884c7d659a2feaa0c55ad015", 32));
+	cr_expect(mp_validator_run(b, "Zq8vR2mK9xL4pT7nW3bY6c", 22));
+	cr_expect_not(mp_validator_run(b, "abababababababab", 16));
+	cr_expect_not(mp_validator_run(b, "correcthorsebatterystaple", 25), "one case, no digit: a word");
+	cr_expect_not(mp_validator_run(b, "aB3dE6", 6), "too short");
+}
+
+Test(validators, filters_keep_confidence)
+{
+	unsigned bits = (1u << MP_VALIDATE_NOT_PLACEHOLDER) | (1u << MP_VALIDATE_SECRET_ENTROPY);
+	cr_assert_eq(mp_validate(bits, "Zq8vR2mK9xL4pT7nW3bY6c", 22), MP_CHECK_KEPT,
+		     "filters passing do not raise confidence");
+	cr_assert_eq(mp_validate(bits, "${API_KEY}", 10), MP_CHECK_FAIL);
+	/* A check and a filter: the check's pass counts. */
+	cr_assert_eq(mp_validate(bits | (1u << MP_VALIDATE_LUHN), "4539148803436467", 16), MP_CHECK_FAIL,
+		     "the entropy filter rejects a card number; all must pass");
+}
