@@ -24,8 +24,11 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 	[MP_CAP_HITS_PER_SEGMENT] = {"hits-per-segment", 1000000, 1000, 100000000, 0,
 				     "raw pattern hits kept per segment; more become a notice"},
 	[MP_CAP_FINDINGS_PER_OBJECT] =
-		{"findings-per-object", 10000, 1, 100000000, 0,
+		{"findings-per-object", 100000, 1, 100000000, 0,
 		 "findings reported per object; the rest of the object is skipped with a notice"},
+	[MP_CAP_FINDINGS_PER_RULE] =
+		{"findings-per-rule", 1000, 0, 100000000, 0,
+		 "findings of one rule written per object; further ones are only counted (notice)"},
 	[MP_CAP_PCRE2_MATCH_LIMIT] = {"pcre2-match-limit", 1000000, 1000, 1000000000, 0,
 				      "PCRE2 match limit for one confirmation; hitting it drops that hit"},
 	[MP_CAP_QUEUE_DEPTH] = {"queue-depth", 4096, 1, 1000000, 0,

@@ -16,6 +16,7 @@ enum mp_cap {
 	MP_CAP_MATCH_WIDTH,         /* bytes one match may span (caps a rule's max_length) */
 	MP_CAP_HITS_PER_SEGMENT,    /* raw Vectorscan hits kept per segment */
 	MP_CAP_FINDINGS_PER_OBJECT, /* findings reported per object before a notice */
+	MP_CAP_FINDINGS_PER_RULE,   /* findings of one rule written per object; more are counted */
 	MP_CAP_PCRE2_MATCH_LIMIT,   /* PCRE2 match limit per confirmation */
 	MP_CAP_QUEUE_DEPTH,         /* work items waiting between walker and workers */
 	MP_CAP_WALK_DEPTH,          /* directory levels below a scan root */

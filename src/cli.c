@@ -22,6 +22,9 @@
 enum {
 	OPT_RULES = 256,
 	OPT_NO_DEFAULT_RULES,
+	OPT_ENABLE_RULE,
+	OPT_DISABLE_RULE,
+	OPT_PROFILE,
 	OPT_FORMAT,
 	OPT_EXCLUDE,
 	OPT_MAX_FILE_SIZE,
@@ -41,6 +44,9 @@ static const struct option long_opts[] = {
 	{"threads", required_argument, NULL, 'j'},
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES},
+	{"enable-rule", required_argument, NULL, OPT_ENABLE_RULE},
+	{"disable-rule", required_argument, NULL, OPT_DISABLE_RULE},
+	{"profile", no_argument, NULL, OPT_PROFILE},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -95,6 +101,9 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --rules PATH        add a rule file or directory; a rule with the id of a\n"
 	      "                          default rule replaces it (repeatable)\n"
 	      "      --no-default-rules  use only the --rules files\n"
+	      "      --enable-rule GLOB  use only rules whose id matches GLOB, e.g. 'pii.*'\n"
+	      "                          (repeatable; a GLOB matching no rule is an error)\n"
+	      "      --disable-rule GLOB do not use rules whose id matches GLOB (repeatable)\n"
 	      "      --format FMT        json, jsonl or text (default: text on a terminal, else json)\n"
 	      "  -o, --output FILE       write results to FILE\n"
 	      "      --exclude GLOB      skip matching paths (repeatable); a GLOB without '/'\n"
@@ -113,6 +122,7 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --no-cache          neither read nor write the compiled-rules cache\n"
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
 	      "  -q, --quiet             no notices on stderr, no text summary\n"
+	      "      --profile           print each rule's cost (hits, time) on stderr at the end\n"
 	      "\n"
 	      "Limits (--limit NAME=VALUE):\n",
 	      stdout);
@@ -205,6 +215,15 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 				return usage_error("%s", "out of memory");
 			break;
 		case OPT_NO_DEFAULT_RULES: s->no_default_rules = true; break;
+		case OPT_ENABLE_RULE:
+			if (push_str(&s->enable_rules, &s->nenable_rules, optarg) != 0)
+				return usage_error("%s", "out of memory");
+			break;
+		case OPT_DISABLE_RULE:
+			if (push_str(&s->disable_rules, &s->ndisable_rules, optarg) != 0)
+				return usage_error("%s", "out of memory");
+			break;
+		case OPT_PROFILE: s->profile = true; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)
 				s->format = MP_FMT_JSON;

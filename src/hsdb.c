@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hsdb.h"
+#include "keywords.h"
 #include "log.h"
 
 #define CACHE_MAGIC "MPHSDB04"
@@ -297,6 +298,11 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 		snprintf(err, errlen, "no rules loaded");
 		return -1;
 	}
+	for (size_t i = 0; i < rs->n; i++) {
+		struct mp_rule *r = &rs->rules[i];
+		mp_kwset_init(&r->kwset, r->keywords, r->nkeywords);
+		mp_kwset_init(&r->neg_kwset, r->neg_keywords, r->nneg_keywords);
+	}
 	compute_key(rs, opts->match_width, key);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
@@ -347,9 +353,10 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			goto out;
 		}
 		/* A Vectorscan database needs one expression at least; a rule set
-		 * of digit-run rules only gets one that can never match. */
+		 * of digit-run rules only gets a literal no text holds (if some
+		 * binary did, rule 0 would only be searched there for nothing). */
 		if (n == 0) {
-			exprs[0] = "\\x00[^\\x00-\\xff]";
+			exprs[0] = "\\x00\\xff\\x01magpie:no-pattern\\x01\\xff\\x00";
 			flags[0] = 0;
 			ids[0] = 0;
 			n = 1;

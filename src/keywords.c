@@ -14,18 +14,32 @@ static inline unsigned char fold(unsigned char c)
 	return c;
 }
 
-static bool find_in(char *const *words, size_t nwords, const unsigned char *p, size_t n)
+void mp_kwset_init(struct mp_kwset *set, char *const *words, size_t n)
 {
-	for (size_t k = 0; k < nwords; k++) {
-		const unsigned char *kw = (const unsigned char *)words[k];
-		size_t kl = strlen((const char *)kw);
-		unsigned char first = fold(kw[0]);
-		if (kl > n)
+	memset(set, 0, sizeof *set);
+	for (size_t k = 0; k < n && k < MP_RULE_KEYWORDS_MAX; k++) {
+		unsigned char f = fold((unsigned char)words[k][0]);
+		size_t kl = strlen(words[k]);
+		set->first[f >> 5] |= UINT32_C(1) << (f & 31);
+		set->len[k] = (uint8_t)(kl < 255 ? kl : 255);
+	}
+	set->ready = true;
+}
+
+/* One pass over p[0..n): at each byte that can start a keyword, try the
+ * keywords that start with it. */
+static bool find_in(const struct mp_kwset *set, char *const *words, size_t nwords, const unsigned char *p,
+		    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = fold(p[i]);
+		if (!(set->first[c >> 5] & (UINT32_C(1) << (c & 31))))
 			continue;
-		for (size_t i = 0; i + kl <= n; i++) {
-			if (fold(p[i]) != first)
+		for (size_t k = 0; k < nwords; k++) {
+			const unsigned char *kw = (const unsigned char *)words[k];
+			size_t kl = set->len[k], j = 1;
+			if (kl > n - i || fold(kw[0]) != c)
 				continue;
-			size_t j = 1;
 			while (j < kl && fold(p[i + j]) == fold(kw[j]))
 				j++;
 			if (j == kl)
@@ -35,22 +49,28 @@ static bool find_in(char *const *words, size_t nwords, const unsigned char *p, s
 	return false;
 }
 
-static bool near(char *const *words, size_t nwords, size_t d, const char *buf, size_t len, size_t start,
-		 size_t end)
+static bool near(const struct mp_kwset *prepared, char *const *words, size_t nwords, size_t d,
+		 const char *buf, size_t len, size_t start, size_t end)
 {
 	size_t lo = start > d ? start - d : 0;
 	size_t hi = end + d < len ? end + d : len;
 	const unsigned char *u = (const unsigned char *)buf;
+	struct mp_kwset local;
+	const struct mp_kwset *set = prepared;
 
 	if (nwords == 0)
 		return false;
-	return find_in(words, nwords, u + lo, start - lo) ||
-	       (hi > end && find_in(words, nwords, u + end, hi - end));
+	if (!set->ready) {
+		mp_kwset_init(&local, words, nwords);
+		set = &local;
+	}
+	return find_in(set, words, nwords, u + lo, start - lo) ||
+	       (hi > end && find_in(set, words, nwords, u + end, hi - end));
 }
 
 bool mp_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end)
 {
-	return near(r->keywords, r->nkeywords, r->kw_distance, buf, len, start, end);
+	return near(&r->kwset, r->keywords, r->nkeywords, r->kw_distance, buf, len, start, end);
 }
 
 bool mp_negative_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end)
@@ -62,6 +82,6 @@ bool mp_negative_keyword_near(const struct mp_rule *r, const char *buf, size_t l
 		lo--;
 	while (hi < len && hi - end < r->neg_distance && buf[hi] != '\n')
 		hi++;
-	return near(r->neg_keywords, r->nneg_keywords, r->neg_distance, buf + lo, hi - lo, start - lo,
-		    end - lo);
+	return near(&r->neg_kwset, r->neg_keywords, r->nneg_keywords, r->neg_distance, buf + lo, hi - lo,
+		    start - lo, end - lo);
 }

@@ -13,6 +13,10 @@
 
 #include "rules.h"
 
+/* Prepare set for words[0..n) (n <= MP_RULE_KEYWORDS_MAX). mp_hsdb_build
+ * does it for every rule; a rule not prepared is prepared per call. */
+void mp_kwset_init(struct mp_kwset *set, char *const *words, size_t n);
+
 /* buf[0..len) is the visible text; [start, end) is the value inside it.
  * Pure, thread-safe. */
 bool mp_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end);

@@ -28,6 +28,14 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 		mp_sink_write(w->sh->sink, &w->batch);
 }
 
+static void on_unreported(void *ctx, const struct mp_rule *r)
+{
+	struct mp_worker *w = ctx;
+
+	w->stats.unreported++;
+	w->stats.unreported_by_rule[r - w->sh->engine->rules->rules]++;
+}
+
 void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
 {
 	struct mp_worker *w = ctx;
@@ -148,7 +156,8 @@ static void *worker_main(void *arg)
 
 int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh)
 {
-	struct mp_emit emit = {.finding = on_finding, .notice = mp_worker_notice};
+	struct mp_emit emit = {
+		.finding = on_finding, .notice = mp_worker_notice, .unreported = on_unreported};
 	unsigned started = 0;
 
 	p->n = 0;
@@ -162,8 +171,10 @@ int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh
 		mp_batch_init(&w->batch);
 		emit.ctx = w;
 		if (mp_stats_init(&w->stats, sh->engine->rules->n) != 0 ||
+		    (sh->profile && mp_stats_profile(&w->stats) != 0) ||
 		    (w->scanner = mp_scanner_new(sh->engine, &emit)) == NULL)
 			break;
+		mp_scanner_profile(w->scanner, w->stats.prof);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
 			break;
 		w->started = 1;

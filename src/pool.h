@@ -18,6 +18,7 @@ struct mp_pool_shared {
 	const struct mp_engine *engine;
 	struct mp_sink *sink;
 	struct mp_queue *queue; /* of struct mp_item *; workers free items */
+	bool profile;           /* keep per-rule costs (stats.prof) */
 };
 
 struct mp_worker {

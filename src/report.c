@@ -217,11 +217,15 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 
 	mp_batch_init(&b);
 	if (s->fmt == MP_FMT_TEXT) {
+		char more[64] = "";
+		if (st->unreported > 0)
+			snprintf(more, sizeof more, " (and %llu more counted, not shown)",
+				 (unsigned long long)st->unreported);
 		if (!quiet)
 			mp_buf_printf(&b.buf,
-				      "magpie: %llu finding%s, %llu notice%s; %llu files, %.1f MB scanned in "
-				      "%.2f s\n",
-				      (unsigned long long)st->findings, st->findings == 1 ? "" : "s",
+				      "magpie: %llu finding%s%s, %llu notice%s; %llu files, %.1f MB scanned "
+				      "in %.2f s\n",
+				      (unsigned long long)st->findings, st->findings == 1 ? "" : "s", more,
 				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
 				      (unsigned long long)st->files, (double)st->bytes / 1e6, sum->elapsed);
 	} else {
@@ -240,6 +244,13 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 			if (st->by_rule[i] > 0)
 				json_object_object_add(byr, sum->rules->rules[i].id, jint(st->by_rule[i]));
 		json_object_object_add(o, "findings_by_rule", byr);
+		json_object *ubr = json_object_new_object();
+		json_object_object_add(o, "unreported_findings", jint(st->unreported));
+		for (size_t i = 0; i < st->nrules; i++)
+			if (st->unreported_by_rule[i] > 0)
+				json_object_object_add(ubr, sum->rules->rules[i].id,
+						       jint(st->unreported_by_rule[i]));
+		json_object_object_add(o, "unreported_by_rule", ubr);
 		json_object_object_add(o, "notices", jint(st->notices));
 		for (int k = 0; k < MP_NK__COUNT; k++)
 			if (st->by_kind[k] > 0)

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -680,6 +681,42 @@ size_t mp_rules_enabled(const struct mp_ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		n += !rs->rules[i].disabled;
 	return n;
+}
+
+static bool match_any(const char *id, char *const *globs, size_t n, bool *used)
+{
+	bool hit = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fnmatch(globs[i], id, 0) == 0) {
+			hit = true;
+			if (used)
+				used[i] = true;
+		}
+	}
+	return hit;
+}
+
+size_t mp_rules_select(struct mp_ruleset *rs, char *const *enable, size_t nenable, char *const *disable,
+		       size_t ndisable, bool *used)
+{
+	size_t kept = 0, n = rs->n;
+
+	for (size_t i = 0; i < n; i++) {
+		struct mp_rule *r = &rs->rules[i];
+		bool on = nenable == 0 || match_any(r->id, enable, nenable, used);
+		if (match_any(r->id, disable, ndisable, used ? used + nenable : NULL))
+			on = false;
+		if (!on) {
+			rule_free(r);
+			continue;
+		}
+		if (kept != i)
+			rs->rules[kept] = *r;
+		kept++;
+	}
+	rs->n = kept;
+	return n - kept;
 }
 
 long mp_rules_find(const struct mp_ruleset *rs, const char *id)

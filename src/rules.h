@@ -43,6 +43,14 @@ enum mp_confidence {
 #define MP_RULE_KEYWORD_LEN_MAX 64   /* bytes in one keyword */
 #define MP_RULE_DIGITS_MAX      64   /* digits: max */
 
+/* A keyword list prepared for one pass over a window: which (folded) bytes
+ * start a keyword, and each keyword's length. */
+struct mp_kwset {
+	uint32_t first[8]; /* bitmap of folded first bytes */
+	uint8_t len[MP_RULE_KEYWORDS_MAX];
+	bool ready;
+};
+
 struct mp_rule {
 	char *id; /* unique, [a-z0-9][a-z0-9.-]* */
 	char *name;
@@ -74,12 +82,13 @@ struct mp_rule {
 	int source; /* index of the --rules argument it came from (0 = defaults) */
 
 	/* Set by mp_hsdb_build. */
-	uint32_t width; /* bytes; the window PCRE2 looks back from a hit */
-	bool prefilter; /* Vectorscan only approximates it */
-	bool gated;     /* keywords required: Vectorscan looks for the keywords and
+	uint32_t width;                   /* bytes; the window PCRE2 looks back from a hit */
+	bool prefilter;                   /* Vectorscan only approximates it */
+	bool gated;                       /* keywords required: Vectorscan looks for the keywords and
 	                          * PCRE2 searches for the value around each one */
-	bool digit_run; /* candidates come from the digit-run finder, not Vectorscan */
-	bool disabled;  /* its pattern did not compile; error reported */
+	bool digit_run;                   /* candidates come from the digit-run finder, not Vectorscan */
+	bool disabled;                    /* its pattern did not compile; error reported */
+	struct mp_kwset kwset, neg_kwset; /* keywords and neg_keywords, prepared */
 
 	/* Set by mp_confirm_rx() on first use; NULL until then. Published once
 	 * with compare-and-swap; immutable afterwards. */
@@ -121,6 +130,14 @@ void mp_rules_add_error(struct mp_ruleset *rs, const char *file, int line, const
 
 /* Rules not disabled by mp_hsdb_build. */
 size_t mp_rules_enabled(const struct mp_ruleset *rs);
+
+/* Keep only the rules whose id matches one of the `enable` globs (all, if
+ * there are none) and none of the `disable` globs; the others are freed.
+ * Globs are fnmatch(3) patterns ("pii.*"). `used`, if not NULL, has
+ * nenable + ndisable entries, set true for each glob that matched a rule.
+ * Returns the number of rules removed. */
+size_t mp_rules_select(struct mp_ruleset *rs, char *const *enable, size_t nenable, char *const *disable,
+		       size_t ndisable, bool *used);
 
 /* Index of the rule with this id, or -1. */
 long mp_rules_find(const struct mp_ruleset *rs, const char *id);

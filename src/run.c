@@ -21,6 +21,8 @@ void mp_settings_free(struct mp_settings *s)
 {
 	free(s->paths);
 	free(s->rule_paths);
+	free(s->enable_rules);
+	free(s->disable_rules);
 	mp_ignore_free(&s->ignore);
 }
 
@@ -55,6 +57,40 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Apply --enable-rule and --disable-rule. An --enable-rule glob that
+ * matches no rule is an error (a typo would silently scan for nothing); a
+ * --disable-rule glob that matches none only earns a warning. */
+static int select_rules(const struct mp_settings *s, struct mp_ruleset *rs)
+{
+	size_t ne = s->nenable_rules, nd = s->ndisable_rules;
+	bool *used;
+	int rc = 0;
+
+	if (ne + nd == 0)
+		return 0;
+	used = calloc(ne + nd, sizeof *used);
+	if (used == NULL) {
+		mp_log_error("out of memory");
+		return -1;
+	}
+	mp_rules_select(rs, s->enable_rules, ne, s->disable_rules, nd, used);
+	for (size_t i = 0; i < ne; i++) {
+		if (!used[i]) {
+			mp_log_error("--enable-rule '%s' matches no rule", s->enable_rules[i]);
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < nd; i++)
+		if (!used[ne + i])
+			mp_log_notice("--disable-rule '%s' matches no rule", s->disable_rules[i]);
+	if (rc == 0 && rs->n == 0) {
+		mp_log_error("no rule left after --enable-rule and --disable-rule");
+		rc = -1;
+	}
+	free(used);
+	return rc;
+}
+
 /* Load the rules: the default set, unless --no-default-rules or FILE
  * arguments were given; then the FILEs and the --rules paths, each its own
  * source, so a later one replaces same-id rules of an earlier one.
@@ -81,7 +117,7 @@ static int load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char *
 			return -1;
 		}
 	}
-	return 0;
+	return select_rules(s, rs);
 }
 
 /* The rule file named by "file:line: message". */
@@ -122,6 +158,45 @@ static void walk_notice(void *ctx, const char *path, const char *kind, const cha
 	mp_worker_notice(ctx, &loc, kind, message);
 }
 
+static const struct mp_prof *sort_prof;
+
+static int cmp_prof(const void *a, const void *b)
+{
+	uint64_t x = sort_prof->ns[*(const size_t *)a], y = sort_prof->ns[*(const size_t *)b];
+	return x > y ? -1 : x < y;
+}
+
+/* --profile: one line per rule that had hits, the costliest first. */
+static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs, double elapsed)
+{
+	const struct mp_prof *p = t->prof;
+	size_t *order = malloc((rs->n ? rs->n : 1) * sizeof *order);
+	uint64_t rules_ns = 0;
+
+	if (order == NULL)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		order[i] = i;
+		rules_ns += p->ns[i];
+	}
+	sort_prof = p;
+	qsort(order, rs->n, sizeof *order, cmp_prof);
+	fprintf(stderr, "magpie profile: %.3f s wall; CPU seconds summed over threads:\n", elapsed);
+	fprintf(stderr, "  %10.3f s  Vectorscan\n  %10.3f s  digit-run finder\n", p->hs_ns / 1e9,
+		p->runs_ns / 1e9);
+	fprintf(stderr, "  %10.3f s  confirmation and checks, all rules\n", rules_ns / 1e9);
+	fprintf(stderr, "  %10s %12s %12s %10s  %s\n", "seconds", "hits", "matches", "findings", "rule");
+	for (size_t k = 0; k < rs->n; k++) {
+		size_t i = order[k];
+		if (p->hits[i] == 0)
+			continue;
+		fprintf(stderr, "  %10.3f %12llu %12llu %10llu  %s\n", p->ns[i] / 1e9,
+			(unsigned long long)p->hits[i], (unsigned long long)p->matches[i],
+			(unsigned long long)t->by_rule[i], rs->rules[i].id);
+	}
+	free(order);
+}
+
 int mp_run_scan(const struct mp_settings *s)
 {
 	struct mp_ruleset rs;
@@ -156,13 +231,15 @@ int mp_run_scan(const struct mp_settings *s)
 		fmt = isatty(fileno(out)) ? MP_FMT_TEXT : MP_FMT_JSON;
 	mp_sink_init(&sink, out, fmt, s->show_secrets);
 	q = mp_queue_new((size_t)s->caps[MP_CAP_QUEUE_DEPTH], free);
-	if (q == NULL || mp_stats_init(&total, rs.n) != 0 || mp_stats_init(&mainw.stats, rs.n) != 0) {
+	if (q == NULL || mp_stats_init(&total, rs.n) != 0 || mp_stats_init(&mainw.stats, rs.n) != 0 ||
+	    (s->profile && mp_stats_profile(&total) != 0)) {
 		mp_log_error("out of memory");
 		goto out_sink;
 	}
 	sh.engine = &eng;
 	sh.sink = &sink;
 	sh.queue = q;
+	sh.profile = s->profile;
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 
@@ -203,6 +280,8 @@ int mp_run_scan(const struct mp_settings *s)
 	mp_sink_write(&sink, &mainw.batch);
 	mp_stats_add(&total, &mainw.stats);
 
+	if (s->profile)
+		print_profile(&total, &rs, now() - t0);
 	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
 	if (mp_sink_finish(&sink, &sum, s->quiet) != 0) {
 		mp_log_error("%s: write failed", s->output ? s->output : "standard output");
@@ -210,7 +289,7 @@ int mp_run_scan(const struct mp_settings *s)
 	} else if (missing_root) {
 		status = MP_EXIT_ERROR;
 	} else {
-		status = total.findings > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
+		status = total.findings + total.unreported > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
 	}
 out_sink:
 	mp_batch_free(&mainw.batch);

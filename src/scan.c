@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -17,6 +18,7 @@
 #include "keywords.h"
 #include "log.h"
 #include "scan.h"
+#include "stats.h"
 #include "validate.h"
 
 struct hit {
@@ -24,8 +26,17 @@ struct hit {
 	uint32_t end; /* relative to the buffer */
 };
 
+/* What the checks said of a candidate: computed once, when first needed. */
+enum cand_state {
+	CAND_UNCHECKED,
+	CAND_REJECTED,
+	CAND_ACCEPTED
+};
+
 struct cand {
 	uint32_t rule;
+	uint8_t state;     /* enum cand_state */
+	uint8_t conf;      /* enum mp_confidence, once accepted */
 	struct mp_span sp; /* relative to the buffer */
 };
 
@@ -62,7 +73,20 @@ struct mp_scanner {
 	uint64_t cur_ls;         /* ... and the offset where that line starts */
 	uint64_t bc_line, bc_ls; /* the cursor's values at offset `base` */
 	uint64_t *last_end;      /* per rule: end of its last reported match (object offset) */
+	struct mp_prof *prof;    /* --profile counters, or NULL */
+	uint64_t *rule_count;    /* per rule: findings in this object, written or not */
+	uint32_t *over;          /* rules past findings-per-rule in this object */
+	size_t nover;
+	bool any_count; /* rule_count is not all zero */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- engine ---- */
 
@@ -110,7 +134,9 @@ struct mp_scanner *mp_scanner_new(const struct mp_engine *e, const struct mp_emi
 	if (mp_confirmer_init(&s->conf, (uint32_t)e->caps[MP_CAP_PCRE2_MATCH_LIMIT]) != 0)
 		goto fail;
 	s->last_end = calloc(e->rules->n ? e->rules->n : 1, sizeof *s->last_end);
-	if (s->last_end == NULL)
+	s->rule_count = calloc(e->rules->n ? e->rules->n : 1, sizeof *s->rule_count);
+	s->over = calloc(e->rules->n ? e->rules->n : 1, sizeof *s->over);
+	if (s->last_end == NULL || s->rule_count == NULL || s->over == NULL)
 		goto fail;
 	return s;
 fail:
@@ -130,9 +156,16 @@ void mp_scanner_free(struct mp_scanner *s)
 	free(s->cands);
 	free(s->found);
 	free(s->last_end);
+	free(s->rule_count);
+	free(s->over);
 	mp_buf_free(&s->red);
 	mp_buf_free(&s->ctx);
 	free(s);
+}
+
+void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p)
+{
+	s->prof = p;
 }
 
 static void notice(struct mp_scanner *s, const char *kind, const char *fmt, ...)
@@ -227,6 +260,8 @@ static int push_cand(struct mp_scanner *s, uint32_t rule, const struct mp_span *
 	if (mp_array_grow(&s->cands, &s->capcands, s->ncands, sizeof *s->cands, 64) != 0)
 		return -1;
 	s->cands[s->ncands].rule = rule;
+	s->cands[s->ncands].state = CAND_UNCHECKED;
+	s->cands[s->ncands].conf = 0;
 	s->cands[s->ncands].sp = *sp;
 	s->ncands++;
 	return 0;
@@ -282,15 +317,34 @@ static void cursor_to(struct mp_scanner *s, uint64_t to)
 	s->cur_off = to;
 }
 
+/* The first candidate whose secret could reach past `pos`: candidates are
+ * sorted by secret start, and no secret is longer than the widest rule. */
+static size_t first_cand_near(const struct mp_scanner *s, size_t pos)
+{
+	size_t w = s->e->rules->max_width;
+	size_t from = pos > w ? pos - w : 0, lo = 0, hi = s->ncands;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->cands[mid].sp.sstart < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Copy data[a..b) into s->ctx, masking every other candidate's secret. */
 static void ctx_add(struct mp_scanner *s, size_t a, size_t b, size_t self)
 {
 	size_t p = a;
 
 	if (!s->e->show_secrets) {
-		for (size_t i = 0; i < s->ncands && p < b; i++) {
+		for (size_t i = first_cand_near(s, a); i < s->ncands && p < b; i++) {
 			const struct mp_span *o = &s->cands[i].sp;
-			if (i == self || o->send <= p || o->sstart >= b)
+			if (o->sstart >= b)
+				break;
+			if (i == self || o->send <= p)
 				continue;
 			if (o->sstart > p)
 				mp_utf8_sanitize(&s->ctx, s->data + p, o->sstart - p);
@@ -356,19 +410,23 @@ static bool is_test_value(const struct mp_rule *r, const char *sec, size_t n)
 	return false;
 }
 
-static void report(struct mp_scanner *s, size_t i, size_t len)
+/* Run candidate i's checks (entropy, validators, keywords) once; true if
+ * it is a finding, whatever confidence the user asked for. */
+static bool accepted(struct mp_scanner *s, size_t i, size_t len)
 {
-	const struct cand *c = &s->cands[i];
-	struct mp_rule *r = &s->e->rules->rules[c->rule];
+	struct cand *c = &s->cands[i];
+	const struct mp_rule *r = &s->e->rules->rules[c->rule];
 	const char *sec = s->data + c->sp.sstart;
 	size_t n = c->sp.send - c->sp.sstart;
-	struct mp_finding f;
 	enum mp_confidence conf = r->confidence;
 
+	if (c->state != CAND_UNCHECKED)
+		return c->state == CAND_ACCEPTED;
+	c->state = CAND_REJECTED;
 	if (r->min_entropy > 0 && mp_entropy(sec, n) < r->min_entropy)
-		return;
+		return false;
 	switch (mp_validate(r->validators, sec, n)) {
-	case MP_CHECK_FAIL: return;
+	case MP_CHECK_FAIL: return false;
 	case MP_CHECK_PASS: conf = MP_CONF_HIGH; break;
 	case MP_CHECK_WEAK: conf = MP_CONF_LOW; break;
 	case MP_CHECK_KEPT:
@@ -377,14 +435,44 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	if (r->nkeywords > 0) {
 		bool near = mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send);
 		if (!near && r->kw_required)
-			return;
+			return false;
 		if (near && !r->kw_required && conf < MP_CONF_HIGH)
 			conf++;
 	}
 	if (r->nneg_keywords > 0 && mp_negative_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send))
+		return false;
+	c->state = CAND_ACCEPTED;
+	c->conf = (uint8_t)conf;
+	return true;
+}
+
+static void report(struct mp_scanner *s, size_t i, size_t len)
+{
+	const struct cand *c = &s->cands[i];
+	struct mp_rule *r = &s->e->rules->rules[c->rule];
+	const char *sec = s->data + c->sp.sstart;
+	size_t n = c->sp.send - c->sp.sstart;
+	struct mp_finding f;
+	enum mp_confidence conf;
+
+	if (!accepted(s, i, len))
 		return;
+	conf = (enum mp_confidence)c->conf;
 	if (conf < s->e->min_confidence)
 		return;
+	bool tv = is_test_value(r, sec, n);
+	if (!tv || s->e->include_test_values) {
+		/* Past findings-per-rule, a finding is counted, not written. */
+		s->any_count = true;
+		if (++s->rule_count[c->rule] > s->e->caps[MP_CAP_FINDINGS_PER_RULE]) {
+			if (s->rule_count[c->rule] == s->e->caps[MP_CAP_FINDINGS_PER_RULE] + 1)
+				s->over[s->nover++] = c->rule;
+			s->last_end[c->rule] = s->base + c->sp.end;
+			if (s->emit.unreported)
+				s->emit.unreported(s->emit.ctx, r);
+			return;
+		}
+	}
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
 		notice(s, "limit",
 		       "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was "
@@ -403,7 +491,7 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	f.secret = sec;
 	f.secret_len = n;
 	f.entropy = mp_entropy(sec, n);
-	f.test_value = is_test_value(r, sec, n);
+	f.test_value = tv;
 
 	cursor_to(s, f.offset);
 	f.line = s->cur_line;
@@ -506,23 +594,36 @@ static void search_rule(struct mp_scanner *s, uint32_t rule, const struct hit *h
 	dedupe_push(s, rule, s->found, s->nfound);
 }
 
-/* Does a candidate of a rule that does not yield overlap candidate i's
- * secret? Candidates are sorted by secret start. */
-static bool specific_overlaps(const struct mp_scanner *s, size_t i)
+/* Does a finding of a rule that does not yield overlap candidate i's
+ * secret? Only candidates that pass their own checks count: a failed
+ * checksum must not hide what a generic rule sees in the same bytes. */
+static bool specific_overlaps(struct mp_scanner *s, size_t i, size_t len)
 {
 	const struct mp_rule *rules = s->e->rules->rules;
-	const struct mp_span *me = &s->cands[i].sp;
+	size_t me_start = s->cands[i].sp.sstart, me_end = s->cands[i].sp.send;
 
-	for (size_t k = 0; k < s->ncands; k++) {
+	for (size_t k = first_cand_near(s, me_start); k < s->ncands; k++) {
 		const struct mp_span *o = &s->cands[k].sp;
-		if (k == i || rules[s->cands[k].rule].yields)
-			continue;
-		if (o->sstart >= me->send)
+		if (o->sstart >= me_end)
 			break;
-		if (o->send > me->sstart)
+		if (k == i || rules[s->cands[k].rule].yields || o->send <= me_start)
+			continue;
+		if (accepted(s, k, len))
 			return true;
 	}
 	return false;
+}
+
+/* --profile: the hits i0..i of one rule gave the candidates from c0 on;
+ * the time since the group began (subtracted there) is added. */
+static void prof_group(struct mp_scanner *s, size_t i0, size_t i, size_t c0)
+{
+	if (s->prof == NULL || i == i0)
+		return;
+	uint32_t rule = s->hits[i0].rule;
+	s->prof->hits[rule] += i - i0;
+	s->prof->matches[rule] += s->ncands - c0;
+	s->prof->ns[rule] += now_ns();
 }
 
 /* Scan data[0..len): confirm hits ending after r0 - context, report those
@@ -550,15 +651,24 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	s->cur_ls = s->bc_ls;
 	if (len == 0)
 		return;
+	uint64_t t = s->prof ? now_ns() : 0;
 	rc = hs_scan(s->e->hs.db, s->data, (unsigned int)len, 0, s->scratch, on_hit, s);
+	if (s->prof) {
+		uint64_t t1 = now_ns();
+		s->prof->hs_ns += t1 - t;
+		t = t1;
+	}
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
 		notice(s, "scan-error", "Vectorscan failed with code %d at byte %llu", (int)rc,
 		       (unsigned long long)s->base);
 		s->stopped = true;
 		return;
 	}
-	if (s->e->rules->digits_min > 0 && !s->hits_full)
+	if (s->e->rules->digits_min > 0 && !s->hits_full) {
 		mp_digit_runs(s->data, len, s->e->rules->digits_min, on_digit_run, s);
+		if (s->prof)
+			s->prof->runs_ns += now_ns() - t;
+	}
 	if (s->hits_full && !s->hits_noted) {
 		notice(s, "limit",
 		       "hits-per-segment limit (%llu) reached near byte %llu; some matches there may be "
@@ -571,12 +681,16 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	qsort(s->hits, s->nhits, sizeof *s->hits, cmp_hit);
 
 	/* Per rule: confirm in end order, keep one match per overlapping run. */
-	for (size_t i = 0; i < s->nhits;) {
+	for (size_t i = 0, i0 = 0, c0 = 0; i < s->nhits; prof_group(s, i0, i, c0)) {
 		uint32_t rule = s->hits[i].rule;
 		struct mp_rule *r = &rules[rule];
 		struct mp_span cur, sp;
 		bool have = false;
 
+		i0 = i;
+		c0 = s->ncands;
+		if (s->prof)
+			s->prof->ns[rule] -= now_ns();
 		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
 			while (j < s->nhits && s->hits[j].rule == rule)
@@ -613,9 +727,12 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 			continue;
 		if (s->base + c->sp.start < s->last_end[c->rule])
 			continue; /* overlaps a match an earlier segment reported */
-		if (rules[c->rule].yields && specific_overlaps(s, i))
-			continue; /* a more specific rule reports these bytes */
-		report(s, i, len);
+		if (s->prof)
+			s->prof->ns[c->rule] -= now_ns();
+		if (!rules[c->rule].yields || !specific_overlaps(s, i, len))
+			report(s, i, len); /* else a more specific rule reports these bytes */
+		if (s->prof)
+			s->prof->ns[c->rule] += now_ns();
 	}
 }
 
@@ -632,10 +749,37 @@ static void begin_object(struct mp_scanner *s, const struct mp_loc *loc)
 	s->bc_line = 1;
 	s->bc_ls = 0;
 	memset(s->last_end, 0, s->e->rules->n * sizeof *s->last_end);
+	s->nover = 0;
+	if (s->any_count) {
+		memset(s->rule_count, 0, s->e->rules->n * sizeof *s->rule_count);
+		s->any_count = false;
+	}
 }
 
 static void end_object(struct mp_scanner *s)
 {
+	if (s->nover > 0) {
+		uint64_t cap = s->e->caps[MP_CAP_FINDINGS_PER_RULE], total = 0;
+		char list[400];
+		size_t k = 0;
+
+		list[0] = '\0';
+		for (size_t i = 0; i < s->nover; i++) {
+			uint64_t more = s->rule_count[s->over[i]] - cap;
+			total += more;
+			if (k < sizeof list - 1) {
+				int w = snprintf(list + k, sizeof list - k, "%s%s %llu", i ? ", " : "",
+						 s->e->rules->rules[s->over[i]].id, (unsigned long long)more);
+				k = w < 0 ? k : k + (size_t)w;
+			}
+		}
+		if (k >= sizeof list - 1)
+			memcpy(list + sizeof list - 4, "...", 4);
+		notice(s, "limit",
+		       "findings-per-rule limit (%llu) reached: %llu more finding%s counted but not "
+		       "written: %s",
+		       (unsigned long long)cap, (unsigned long long)total, total == 1 ? "" : "s", list);
+	}
 	if (s->conf.limit_hits > 0) {
 		notice(s, "limit",
 		       "pcre2-match-limit (%llu) stopped %lu confirmation%s; those hits were dropped",

@@ -52,6 +52,8 @@ void mp_engine_free(struct mp_engine *e);
 struct mp_emit {
 	void (*finding)(void *ctx, const struct mp_loc *loc, const struct mp_finding *f);
 	void (*notice)(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
+	/* A finding counted but not written (findings-per-rule); may be NULL. */
+	void (*unreported)(void *ctx, const struct mp_rule *r);
 	void *ctx;
 };
 
@@ -68,6 +70,10 @@ struct mp_scanner;
 /* A scanner for one thread. NULL when out of memory. */
 struct mp_scanner *mp_scanner_new(const struct mp_engine *e, const struct mp_emit *emit);
 void mp_scanner_free(struct mp_scanner *s);
+
+/* Count hits and time into p (per rule, as struct mp_prof); NULL stops. */
+struct mp_prof;
+void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p);
 
 /* Scan data already in memory as one object. Returns findings reported. */
 uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len);

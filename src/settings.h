@@ -27,6 +27,11 @@ struct mp_settings {
 	char **rule_paths; /* --rules, in order */
 	size_t nrule_paths;
 	bool no_default_rules;
+	char **enable_rules; /* --enable-rule globs */
+	size_t nenable_rules;
+	char **disable_rules; /* --disable-rule globs */
+	size_t ndisable_rules;
+	bool profile;     /* --profile: per-rule cost on stderr */
 	unsigned threads; /* workers; >= 1 */
 	enum mp_format format;
 	bool format_set;         /* --format given */

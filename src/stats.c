@@ -35,7 +35,23 @@ int mp_stats_init(struct mp_stats *s, size_t nrules)
 	memset(s, 0, sizeof *s);
 	s->nrules = nrules;
 	s->by_rule = calloc(nrules ? nrules : 1, sizeof *s->by_rule);
-	return s->by_rule ? 0 : -1;
+	s->unreported_by_rule = calloc(nrules ? nrules : 1, sizeof *s->unreported_by_rule);
+	return s->by_rule && s->unreported_by_rule ? 0 : -1;
+}
+
+int mp_stats_profile(struct mp_stats *s)
+{
+	size_t n = s->nrules ? s->nrules : 1;
+
+	s->prof = calloc(1, sizeof *s->prof);
+	if (s->prof == NULL)
+		return -1;
+	s->prof->hits = calloc(n, sizeof *s->prof->hits);
+	s->prof->matches = calloc(n, sizeof *s->prof->matches);
+	s->prof->ns = calloc(n, sizeof *s->prof->ns);
+	if (!s->prof->hits || !s->prof->matches || !s->prof->ns)
+		return -1; /* mp_stats_free releases what was made */
+	return 0;
 }
 
 void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
@@ -43,8 +59,11 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->files += from->files;
 	into->bytes += from->bytes;
 	into->findings += from->findings;
-	for (size_t i = 0; i < into->nrules && i < from->nrules; i++)
+	into->unreported += from->unreported;
+	for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 		into->by_rule[i] += from->by_rule[i];
+		into->unreported_by_rule[i] += from->unreported_by_rule[i];
+	}
 	into->notices += from->notices;
 	for (int i = 0; i < MP_NK__COUNT; i++)
 		into->by_kind[i] += from->by_kind[i];
@@ -52,10 +71,28 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->skipped_excluded += from->skipped_excluded;
 	into->skipped_system += from->skipped_system;
 	into->skipped_test_values += from->skipped_test_values;
+	if (into->prof && from->prof) {
+		for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
+			into->prof->hits[i] += from->prof->hits[i];
+			into->prof->matches[i] += from->prof->matches[i];
+			into->prof->ns[i] += from->prof->ns[i];
+		}
+		into->prof->hs_ns += from->prof->hs_ns;
+		into->prof->runs_ns += from->prof->runs_ns;
+	}
 }
 
 void mp_stats_free(struct mp_stats *s)
 {
 	free(s->by_rule);
 	s->by_rule = NULL;
+	free(s->unreported_by_rule);
+	s->unreported_by_rule = NULL;
+	if (s->prof) {
+		free(s->prof->hits);
+		free(s->prof->matches);
+		free(s->prof->ns);
+		free(s->prof);
+		s->prof = NULL;
+	}
 }

@@ -21,11 +21,23 @@ enum mp_notice_kind {
 enum mp_notice_kind mp_notice_kind(const char *name);
 const char *mp_notice_kind_name(enum mp_notice_kind k);
 
+/* --profile: where the time went, per rule. Times are per thread and
+ * added up, so with N threads they are CPU time, not wall time. */
+struct mp_prof {
+	uint64_t *hits;    /* per rule: raw hits (Vectorscan matches or digit runs) */
+	uint64_t *matches; /* per rule: matches PCRE2 confirmed */
+	uint64_t *ns;      /* per rule: PCRE2 and the checks, in nanoseconds */
+	uint64_t hs_ns;    /* the Vectorscan scans */
+	uint64_t runs_ns;  /* the digit-run finder */
+};
+
 struct mp_stats {
-	uint64_t files; /* objects opened and scanned */
-	uint64_t bytes; /* bytes scanned */
-	uint64_t findings;
-	uint64_t *by_rule; /* nrules counters */
+	uint64_t files;      /* objects opened and scanned */
+	uint64_t bytes;      /* bytes scanned */
+	uint64_t findings;   /* written */
+	uint64_t *by_rule;   /* nrules counters of written findings */
+	uint64_t unreported; /* counted, not written (findings-per-rule) */
+	uint64_t *unreported_by_rule;
 	size_t nrules;
 	uint64_t notices;
 	uint64_t by_kind[MP_NK__COUNT];
@@ -33,9 +45,12 @@ struct mp_stats {
 	uint64_t skipped_excluded;    /* paths matching --exclude */
 	uint64_t skipped_test_values; /* documented example values not reported */
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
+	struct mp_prof *prof;         /* NULL unless profiling */
 };
 
 int mp_stats_init(struct mp_stats *s, size_t nrules);
+/* Allocate s->prof. Returns 0 or -1. */
+int mp_stats_profile(struct mp_stats *s);
 /* into += from */
 void mp_stats_add(struct mp_stats *into, const struct mp_stats *from);
 void mp_stats_free(struct mp_stats *s);

@@ -421,6 +421,59 @@ class Scripted(unittest.TestCase):
         self.assertEqual(len(findings(recs)), 5)
         self.assertEqual([n["kind"] for n in notices(recs)], ["limit"])
 
+    def test_findings_per_rule_counts_the_rest(self):
+        keys = [AKID[:-2] + "Q" + "ABCDEFGHIJKL"[i] for i in range(12)]  # base32, as AWS's are
+        self.write("many.txt", "".join("k=%s\n" % k for k in keys))
+        self.write("few.txt", "k=%s\n" % keys[0])
+        code, _, err, recs = scan(self, ["--limit", "findings-per-rule=4", "."], cwd=self.d)
+        self.assertEqual(code, 1)
+        per_file = sorted((f["location"]["path"], f["location"]["line"]) for f in findings(recs))
+        self.assertEqual(per_file, [("./few.txt", 1)] + [("./many.txt", n) for n in (1, 2, 3, 4)])
+        s = recs[-1]
+        self.assertEqual((s["findings"], s["unreported_findings"]), (5, 8))
+        self.assertEqual(s["unreported_by_rule"], {"aws.access-key-id": 8})
+        [n] = notices(recs)
+        self.assertEqual((n["kind"], n["location"]["path"]), ("limit", "./many.txt"))
+        self.assertIn("aws.access-key-id 8", n["message"])
+        self.assertIn(b"findings-per-rule limit (4)", err)
+        # Count only: nothing written, still exit 1.
+        code, _, _, recs = scan(self, ["--limit", "findings-per-rule=0", "."], cwd=self.d)
+        self.assertEqual((code, len(findings(recs)), recs[-1]["unreported_findings"]), (1, 0, 13))
+
+    def test_enable_and_disable_rules(self):
+        self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
+        _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
+        self.assertEqual(len(findings(recs)), 2)
+        _, _, _, recs = scan(self, ["--enable-rule", "aws.*", "a.env"], cwd=self.d)
+        self.assertEqual([f["rule"]["id"] for f in findings(recs)], ["aws.access-key-id"])
+        self.assertLess(recs[-1]["rules"], 20)
+        _, _, _, recs = scan(self, ["--disable-rule", "aws.access-key-id", "a.env"], cwd=self.d)
+        self.assertEqual([f["rule"]["id"] for f in findings(recs)], ["generic.api-key-assignment"])
+        code, _, err = run(["scan", "--enable-rule", "aws.acess*", "a.env"], cwd=self.d)
+        self.assertEqual(code, 2)
+        self.assertIn(b"--enable-rule 'aws.acess*' matches no rule", err)
+        code, out, err = run(["scan", "--format", "jsonl", "--disable-rule", "nope.*", "a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        self.assertIn(b"--disable-rule 'nope.*' matches no rule", err)
+        code, out, _ = run(["rules", "list", "--enable-rule", "pii.*"])
+        self.assertEqual(code, 0)
+        ids = [line.split()[0] for line in out.decode().splitlines()]
+        self.assertGreater(len(ids), 30)
+        self.assertTrue(all(i.startswith("pii.") for i in ids), ids)
+
+    def test_profile_names_the_costly_rule(self):
+        self.write("a.env", "".join("k=%s\n" % AKID for _ in range(50)))
+        code, _, err = run(["scan", "--profile", "--format", "jsonl", "-o", os.devnull, "a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        lines = err.decode().splitlines()
+        self.assertTrue(lines[0].startswith("magpie profile:"), lines)
+        self.assertTrue(any(line.strip().endswith("Vectorscan") for line in lines), lines)
+        row = [line.split() for line in lines if line.strip().endswith(" aws.access-key-id")]
+        self.assertEqual(len(row), 1, lines)
+        hits, matches, found = (int(x) for x in row[0][1:4])
+        self.assertGreaterEqual(hits, 50)
+        self.assertEqual((matches, found), (50, 50))
+
     def test_output_file(self):
         self.write("a.env", "k=%s\n" % AKID)
         outp = os.path.join(self.d, "out.json")

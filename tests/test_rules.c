@@ -869,3 +869,30 @@ Test(rules, free_accepts_zeroed_set)
 	cr_assert_eq(rs.n, 0);
 	cr_assert_eq(rs.nerrors, 0);
 }
+
+Test(rules, select_by_enable_and_disable_globs)
+{
+	struct mp_ruleset rs = {0};
+	struct text t = TEXT("rules:", GOOD_RULE("aws.key"), GOOD_RULE("aws.secret"), GOOD_RULE("pii.email"),
+			     GOOD_RULE("pii.ipv4"));
+	char *en[] = {"aws.*", "pii.ipv4", "nothing.*"};
+	char *dis[] = {"aws.secret", "zzz"};
+	bool used[5] = {false};
+
+	load(&rs, t, "m.yml", 0);
+	cr_assert_eq(rs.n, 4);
+	cr_assert_eq(mp_rules_select(&rs, en, 3, dis, 2, used), 2);
+	cr_assert_eq(rs.n, 2);
+	cr_assert_str_eq(rs.rules[0].id, "aws.key", "the order is kept");
+	cr_assert_str_eq(rs.rules[1].id, "pii.ipv4");
+	cr_assert_eq(rs.rules[1].line, line_with(t, "id: pii.ipv4"), "moved rules keep their fields");
+	cr_assert(used[0] && used[1] && !used[2], "which enable globs matched");
+	cr_assert(used[3] && !used[4], "which disable globs matched");
+	cr_assert_eq(mp_rules_find(&rs, "aws.secret"), -1);
+
+	/* No enable glob: everything but the disabled. */
+	cr_assert_eq(mp_rules_select(&rs, NULL, 0, (char *[]){"*.ipv4"}, 1, NULL), 1);
+	cr_assert_eq(rs.n, 1);
+	cr_assert_str_eq(rs.rules[0].id, "aws.key");
+	mp_ruleset_free(&rs);
+}

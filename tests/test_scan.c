@@ -38,6 +38,7 @@ struct coll {
 	size_t nf, capf;
 	struct cnote *n;
 	size_t nn, capn;
+	size_t unreported; /* findings counted, not written */
 };
 
 static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
@@ -79,6 +80,14 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	cr_assert_null(strchr(f->context, '\n'), "context spans lines: %s", f->context);
 }
 
+static void on_unreported(void *ctx, const struct mp_rule *r)
+{
+	struct coll *c = ctx;
+
+	cr_assert_not_null(r);
+	c->unreported++;
+}
+
 static void on_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
 {
 	struct coll *c = ctx;
@@ -103,6 +112,7 @@ static void coll_clear(struct coll *c)
 	}
 	c->nf = 0;
 	c->nn = 0;
+	c->unreported = 0;
 }
 
 static void coll_free(struct coll *c)
@@ -170,6 +180,8 @@ static char *rule_yaml(const char *id, const char *pattern, const char *extra)
 #define R_BLOCK    "block"
 #define R_LONG     "long"
 #define R_SOFTKW   "softkw"
+#define R_DIGITS16 "digits16"
+#define R_DIGITRUN "digitrun"
 
 static char *rule_by_name(const char *name)
 {
@@ -192,6 +204,11 @@ static char *rule_by_name(const char *name)
 		return rule_yaml("t.card", "\\b([0-9]{4}(?:[ -]?[0-9]{4}){3})\\b", "    validators: [luhn]\n");
 	if (strcmp(name, R_BLOCK) == 0)
 		return rule_yaml("t.block", "BLK\\{[A-Z\\n]{1,40}\\}", NULL);
+	if (strcmp(name, R_DIGITS16) == 0)
+		return rule_yaml("t.digits16", "\\b([0-9]{16})\\b", "    yields: true\n    confidence: low\n");
+	if (strcmp(name, R_DIGITRUN) == 0)
+		return rule_yaml("t.digitrun", "\\b([0-9]{16})\\b",
+				 "    digits: {min: 16, max: 16}\n    validators: [luhn]\n");
 	if (strcmp(name, R_LONG) == 0)
 		return rule_yaml("t.long", "\\b(LONG[A-Z0-9]{36})\\b", NULL);
 	cr_assert_fail("unknown rule %s", name);
@@ -239,7 +256,7 @@ static void fx_init(struct fx *x, const uint64_t *caps, bool show_secrets, ...)
 	for (size_t i = 0; i < x->rs.nerrors; i++)
 		cr_log_error("rule error: %s", x->rs.errors[i]);
 	cr_assert_eq(x->rs.nerrors, 0);
-	struct mp_emit emit = {.finding = on_finding, .notice = on_notice, .ctx = &x->c};
+	struct mp_emit emit = {.finding = on_finding, .notice = on_notice, .unreported = on_unreported, .ctx = &x->c};
 	x->sc = mp_scanner_new(&x->eng, &emit);
 	cr_assert_not_null(x->sc);
 	x->loc.path = "mem";
@@ -1328,4 +1345,93 @@ Test(stream, context_masks_secret_from_previous_window)
 	free(b);
 	free(data);
 	fx_free(&x);
+}
+
+/* ---- yielding rules ---- */
+
+Test(scan, yielding_rule_gives_way_only_to_a_finding)
+{
+	struct fx x;
+	/* 4539 1488 0343 6467 passes Luhn; the last digit changed fails it. */
+	char *good = t_cat("4539", "1488", "0343", "6467", NULL);
+	char *bad = t_cat("4539", "1488", "0343", "6468", NULL);
+	char *text = t_cat("a ", good, " b ", bad, "\n", NULL);
+
+	fx_init(&x, NULL, false, R_CARD, R_DIGITS16, NULL);
+	scan_str(&x, text);
+	dump(&x.c);
+	cr_assert_eq(x.c.nf, 2);
+	cr_assert_not_null(find_at(&x.c, "t.card", offset_of(text, good)), "the valid card");
+	cr_assert_null(find_at(&x.c, "t.digits16", offset_of(text, good)),
+		       "the yielding rule gives way to the card finding");
+	cr_assert_not_null(find_at(&x.c, "t.digits16", offset_of(text, bad)),
+			   "a card match that fails Luhn is no finding, so it hides nothing");
+	cr_assert_null(find_at(&x.c, "t.card", offset_of(text, bad)));
+	fx_free(&x);
+	free(good);
+	free(bad);
+	free(text);
+}
+
+/* ---- findings-per-rule ---- */
+
+Test(scan, findings_per_rule_counts_the_rest)
+{
+	struct fx x;
+	uint64_t caps[MP_CAP__COUNT];
+	char *keys[10];
+	char *text = ten_keys(keys);
+	char *tok = t_cat(text, "TOKABCDEFGH12\n", NULL);
+
+	mp_caps_defaults(caps);
+	caps[MP_CAP_FINDINGS_PER_RULE] = 3;
+	fx_init(&x, caps, false, R_KEY, R_TOK, NULL);
+	x.c.unreported = 0;
+	cr_assert_eq(scan_str(&x, tok), 4, "three keys and the token are written");
+	cr_assert_eq(count_rule(&x.c, "t.key"), 3);
+	cr_assert_eq(count_rule(&x.c, "t.tok"), 1, "another rule in the same object is not held back");
+	for (int i = 0; i < 3; i++)
+		cr_assert_str_eq(x.c.f[i].secret, keys[i], "the first three are written");
+	cr_assert_eq(x.c.unreported, 7, "the other seven keys are counted");
+	cr_assert_eq(x.c.nn, 1);
+	cr_assert_str_eq(x.c.n[0].kind, "limit");
+	cr_assert_not_null(strstr(x.c.n[0].msg, "findings-per-rule limit (3)"), "%s", x.c.n[0].msg);
+	cr_assert_not_null(strstr(x.c.n[0].msg, "t.key 7"), "%s", x.c.n[0].msg);
+
+	/* The count starts again with the next object. */
+	x.c.unreported = 0;
+	char *three = t_cat(keys[0], "\n", keys[1], "\n", keys[2], "\n", NULL);
+	cr_assert_eq(scan_str(&x, three), 3);
+	cr_assert_eq(x.c.unreported, 0);
+	cr_assert_eq(x.c.nn, 0, "exactly at the limit: no notice");
+
+	/* 0: count only. */
+	fx_free(&x);
+	caps[MP_CAP_FINDINGS_PER_RULE] = 0;
+	fx_init(&x, caps, false, R_KEY, NULL);
+	x.c.unreported = 0;
+	cr_assert_eq(scan_str(&x, text), 0);
+	cr_assert_eq(x.c.unreported, 10);
+	fx_free(&x);
+	free(three);
+	free(tok);
+	free(text);
+	for (int i = 0; i < 10; i++)
+		free(keys[i]);
+}
+
+Test(scan, rule_set_of_digit_rules_only)
+{
+	struct fx x;
+	char *good = t_cat("4539", "1488", "0343", "6467", NULL);
+	char *text = t_cat("card ", good, "\n", NULL);
+
+	/* Vectorscan gets no pattern of these rules: the database still builds. */
+	fx_init(&x, NULL, false, R_DIGITRUN, NULL);
+	cr_assert(x.rs.rules[0].digit_run);
+	cr_assert_eq(scan_str(&x, text), 1);
+	cr_assert_not_null(find_at(&x.c, "t.digitrun", offset_of(text, good)));
+	fx_free(&x);
+	free(good);
+	free(text);
 }

@@ -441,3 +441,21 @@ Test(keywords, non_ascii_compared_exactly)
 	cr_assert(near(&k, "CL\xc3\xa9: VALUE99", "VALUE99"), "ASCII part folds");
 	cr_assert_not(near(&k, "CL\xc3\x89: VALUE99", "VALUE99"), "non-ASCII bytes do not fold");
 }
+
+Test(keywords, prepared_set_gives_the_same_answers)
+{
+	struct kwrule k;
+	const char *texts[] = {"token=VALUE99",  "TOKEN VALUE99", "API_KEY: VALUE99", "x-api-key VALUE99",
+			       "VALUE99 secret", "tok VALUE99",   "apikey VALUE99",   "VALUE99"};
+
+	kw_init(&k, 20, "api key", "token");
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		bool plain, prepared;
+		k.r.kwset.ready = false;
+		plain = near(&k, texts[i], "VALUE99");
+		mp_kwset_init(&k.r.kwset, k.r.keywords, k.r.nkeywords);
+		prepared = near(&k, texts[i], "VALUE99");
+		cr_assert_eq(plain, prepared, "%s", texts[i]);
+		cr_assert_eq(plain, i < 4, "%s", texts[i]);
+	}
+}
