@@ -467,7 +467,7 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 		if (++s->rule_count[c->rule] > s->e->caps[MP_CAP_FINDINGS_PER_RULE]) {
 			if (s->rule_count[c->rule] == s->e->caps[MP_CAP_FINDINGS_PER_RULE] + 1)
 				s->over[s->nover++] = c->rule;
-			s->last_end[c->rule] = s->base + c->sp.end;
+			s->last_end[c->rule] = s->base + c->sp.send;
 			if (s->emit.unreported)
 				s->emit.unreported(s->emit.ctx, r);
 			return;
@@ -513,7 +513,7 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	f.context = s->ctx.data ? s->ctx.data : "";
 	mp_fingerprint(r->id, sec, n, f.fingerprint);
 	s->nfindings++;
-	s->last_end[c->rule] = s->base + c->sp.end;
+	s->last_end[c->rule] = s->base + c->sp.send;
 	s->emit.finding(s->emit.ctx, s->loc, &f);
 }
 
@@ -536,15 +536,17 @@ static int cmp_span_end(const void *a, const void *b)
 }
 
 /* Keep one match per overlapping run of spans sorted by end: a later span
- * that starts no later than the kept one is the same match grown. */
+ * that starts no later than the kept one is the same match grown. Overlap
+ * is judged on the values, not on the delimiters around them: in
+ * "10.0.0.1 203.0.113.9" the space ends one match and begins the next. */
 static void dedupe_push(struct mp_scanner *s, uint32_t rule, const struct mp_span *sp, size_t n)
 {
 	struct mp_span cur;
 	bool have = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (have && sp[i].start < cur.end) {
-			if (sp[i].start <= cur.start)
+		if (have && sp[i].sstart < cur.send) {
+			if (sp[i].sstart <= cur.sstart)
 				cur = sp[i];
 			continue;
 		}
@@ -705,8 +707,8 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 				continue;
 			if (!mp_confirm(&s->conf, r, s->data, len, end, &sp))
 				continue;
-			if (have && sp.start < cur.end) {
-				if (sp.start <= cur.start)
+			if (have && sp.sstart < cur.send) {
+				if (sp.sstart <= cur.sstart)
 					cur = sp; /* the same match, grown */
 				continue;
 			}
@@ -725,7 +727,7 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		const struct cand *c = &s->cands[i];
 		if (c->sp.end <= r0 || c->sp.end > r1)
 			continue;
-		if (s->base + c->sp.start < s->last_end[c->rule])
+		if (s->base + c->sp.sstart < s->last_end[c->rule])
 			continue; /* overlaps a match an earlier segment reported */
 		if (s->prof)
 			s->prof->ns[c->rule] -= now_ns();

