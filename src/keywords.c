@@ -14,26 +14,41 @@ static inline unsigned char fold(unsigned char c)
 	return c;
 }
 
+#define BIT(set, b)    ((set)[(b) >> 5] & (UINT32_C(1) << ((b)&31)))
+#define SETBIT(set, b) ((set)[(b) >> 5] |= UINT32_C(1) << ((b)&31))
+
+static inline unsigned pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + (unsigned)b) & 1023u;
+}
+
 void mp_kwset_init(struct mp_kwset *set, char *const *words, size_t n)
 {
 	memset(set, 0, sizeof *set);
 	for (size_t k = 0; k < n && k < MP_RULE_KEYWORDS_MAX; k++) {
-		unsigned char f = fold((unsigned char)words[k][0]);
+		const unsigned char *w = (const unsigned char *)words[k];
+		unsigned char f = fold(w[0]);
 		size_t kl = strlen(words[k]);
-		set->first[f >> 5] |= UINT32_C(1) << (f & 31);
+		SETBIT(set->first, f);
+		if (kl == 1)
+			SETBIT(set->single, f);
+		else
+			SETBIT(set->pair, pair_hash(f, fold(w[1])));
 		set->len[k] = (uint8_t)(kl < 255 ? kl : 255);
 	}
 	set->ready = true;
 }
 
-/* One pass over p[0..n): at each byte that can start a keyword, try the
- * keywords that start with it. */
+/* One pass over p[0..n): where the first two bytes can start a keyword,
+ * try the keywords. */
 static bool find_in(const struct mp_kwset *set, char *const *words, size_t nwords, const unsigned char *p,
 		    size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = fold(p[i]);
-		if (!(set->first[c >> 5] & (UINT32_C(1) << (c & 31))))
+		if (!BIT(set->first, c))
+			continue;
+		if (!BIT(set->single, c) && (i + 1 >= n || !BIT(set->pair, pair_hash(c, fold(p[i + 1])))))
 			continue;
 		for (size_t k = 0; k < nwords; k++) {
 			const unsigned char *kw = (const unsigned char *)words[k];

@@ -130,6 +130,89 @@ static void put_json(struct mp_batch *b, json_object *o)
 	json_object_put(o);
 }
 
+/* ---- direct JSON writing, for the hot records ---- */
+
+/* s[0..n) as a JSON string; s must be valid UTF-8. Escapes as json-c does
+ * with JSON_C_TO_STRING_NOSLASHESCAPE. */
+static void jw_str(struct mp_buf *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	mp_buf_addc(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		char u[7];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		mp_buf_add(o, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		default:
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			u[6] = '\0';
+			esc = u;
+		}
+		mp_buf_adds(o, esc);
+	}
+	mp_buf_add(o, s + run, n - run);
+	mp_buf_addc(o, '"');
+}
+
+/* Any bytes: exact when valid UTF-8, else with U+FFFD for bad sequences. */
+static void jw_lossy(struct mp_buf *o, const char *s, size_t n)
+{
+	struct mp_buf t;
+
+	if (mp_utf8_valid(s, n)) {
+		jw_str(o, s, n);
+		return;
+	}
+	mp_buf_init(&t, (size_t)-1 / 2);
+	mp_utf8_lossy(&t, s, n);
+	jw_str(o, t.data ? t.data : "", t.len);
+	mp_buf_free(&t);
+}
+
+static void jw_base64(struct mp_buf *o, const char *s, size_t n)
+{
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (out == NULL) {
+		mp_buf_adds(o, "null");
+		return;
+	}
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
+	mp_buf_addc(o, '"');
+	mp_buf_adds(o, out);
+	mp_buf_addc(o, '"');
+	free(out);
+}
+
+/* key (already quoted, with its ':') and a decimal number. */
+static void jw_uint(struct mp_buf *o, const char *key, uint64_t v)
+{
+	char d[24];
+	size_t k = sizeof d;
+
+	do {
+		d[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	mp_buf_adds(o, key);
+	mp_buf_add(o, d + k, sizeof d - k);
+}
+
 static json_object *jint(uint64_t v)
 {
 	return json_object_new_int64((int64_t)v);
@@ -157,41 +240,73 @@ void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct
 			      f->test_value ? ", test value" : "", f->redacted, f->context);
 		return;
 	}
-	json_object *o = json_object_new_object();
-	json_object *jr = json_object_new_object();
-	json_object *jl = json_object_new_object();
-	json_object *js = json_object_new_object();
+	/* Written directly, not through json-c: a data dump yields hundreds of
+	 * thousands of findings, and building a json-c tree for each one cost
+	 * more than finding it. The layout is that of the json-c records. */
+	struct mp_buf *o = &b->buf;
+	size_t plen = strlen(loc->path);
+	bool chain_ok = true;
 	char ent[32];
 
-	json_object_object_add(o, "type", json_object_new_string("finding"));
-	json_object_object_add(jr, "id", json_object_new_string(r->id));
-	json_object_object_add(jr, "name", json_object_new_string(r->name));
-	json_object_object_add(jr, "category", json_object_new_string(mp_category_name(r->category)));
-	json_object_object_add(jr, "severity", json_object_new_string(mp_severity_name(r->severity)));
-	json_object_object_add(o, "rule", jr);
-	json_object_object_add(o, "confidence", json_object_new_string(mp_confidence_name(f->confidence)));
-	if (f->test_value)
-		json_object_object_add(o, "test_value", json_object_new_boolean(1));
-	add_location(jl, loc);
-	json_object_object_add(jl, "line", jint(f->line));
-	json_object_object_add(jl, "column", jint(f->column));
-	json_object_object_add(jl, "end_line", jint(f->end_line));
-	json_object_object_add(jl, "end_column", jint(f->end_column));
-	json_object_object_add(jl, "offset", jint(f->offset));
-	json_object_object_add(jl, "length", jint(f->length));
-	json_object_object_add(o, "location", jl);
-	json_object_object_add(js, "redacted", json_object_new_string(f->redacted));
-	json_object_object_add(js, "fingerprint", json_object_new_string(f->fingerprint));
-	snprintf(ent, sizeof ent, "%.3f", f->entropy);
-	json_object_object_add(js, "entropy", json_object_new_double_s(f->entropy, ent));
-	if (s->show_secrets) {
-		json_object_object_add(js, "value", jstr_lossy(f->secret, f->secret_len));
-		if (!mp_utf8_valid(f->secret, f->secret_len))
-			json_object_object_add(js, "value_base64", jbase64(f->secret, f->secret_len));
+	mp_buf_adds(o, "{\"type\":\"finding\",\"rule\":{\"id\":");
+	jw_str(o, r->id, strlen(r->id));
+	mp_buf_adds(o, ",\"name\":");
+	jw_str(o, r->name, strlen(r->name));
+	mp_buf_adds(o, ",\"category\":\"");
+	mp_buf_adds(o, mp_category_name(r->category));
+	mp_buf_adds(o, "\",\"severity\":\"");
+	mp_buf_adds(o, mp_severity_name(r->severity));
+	mp_buf_adds(o, "\"},\"confidence\":\"");
+	mp_buf_adds(o, mp_confidence_name(f->confidence));
+	mp_buf_adds(o, f->test_value ? "\",\"test_value\":true" : "\"");
+	mp_buf_adds(o, ",\"location\":{\"path\":");
+	jw_lossy(o, loc->path, plen);
+	if (!mp_utf8_valid(loc->path, plen)) {
+		mp_buf_adds(o, ",\"path_base64\":");
+		jw_base64(o, loc->path, plen);
 	}
-	json_object_object_add(o, "secret", js);
-	json_object_object_add(o, "context", json_object_new_string(f->context));
-	put_json(b, o);
+	mp_buf_adds(o, ",\"chain\":[");
+	for (size_t i = 0; i < loc->nchain; i++) {
+		size_t n = strlen(loc->chain[i]);
+		if (i > 0)
+			mp_buf_addc(o, ',');
+		jw_lossy(o, loc->chain[i], n);
+		chain_ok = chain_ok && mp_utf8_valid(loc->chain[i], n);
+	}
+	mp_buf_addc(o, ']');
+	if (!chain_ok) {
+		mp_buf_adds(o, ",\"chain_base64\":[");
+		for (size_t i = 0; i < loc->nchain; i++) {
+			if (i > 0)
+				mp_buf_addc(o, ',');
+			jw_base64(o, loc->chain[i], strlen(loc->chain[i]));
+		}
+		mp_buf_addc(o, ']');
+	}
+	jw_uint(o, ",\"line\":", f->line);
+	jw_uint(o, ",\"column\":", f->column);
+	jw_uint(o, ",\"end_line\":", f->end_line);
+	jw_uint(o, ",\"end_column\":", f->end_column);
+	jw_uint(o, ",\"offset\":", f->offset);
+	jw_uint(o, ",\"length\":", f->length);
+	mp_buf_adds(o, "},\"secret\":{\"redacted\":");
+	jw_str(o, f->redacted, strlen(f->redacted));
+	mp_buf_adds(o, ",\"fingerprint\":");
+	jw_str(o, f->fingerprint, strlen(f->fingerprint));
+	snprintf(ent, sizeof ent, "%.3f", f->entropy);
+	mp_buf_adds(o, ",\"entropy\":");
+	mp_buf_adds(o, ent);
+	if (s->show_secrets) {
+		mp_buf_adds(o, ",\"value\":");
+		jw_lossy(o, f->secret, f->secret_len);
+		if (!mp_utf8_valid(f->secret, f->secret_len)) {
+			mp_buf_adds(o, ",\"value_base64\":");
+			jw_base64(o, f->secret, f->secret_len);
+		}
+	}
+	mp_buf_adds(o, "},\"context\":");
+	jw_str(o, f->context, strlen(f->context));
+	mp_buf_adds(o, "}\n");
 }
 
 void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,

@@ -46,7 +46,9 @@ enum mp_confidence {
 /* A keyword list prepared for one pass over a window: which (folded) bytes
  * start a keyword, and each keyword's length. */
 struct mp_kwset {
-	uint32_t first[8]; /* bitmap of folded first bytes */
+	uint32_t first[8];  /* bitmap of folded first bytes */
+	uint32_t pair[32];  /* 1024-bit hash set of folded first-two-byte pairs */
+	uint32_t single[8]; /* first bytes of one-byte keywords */
 	uint8_t len[MP_RULE_KEYWORDS_MAX];
 	bool ready;
 };

@@ -49,7 +49,10 @@ struct mp_scanner {
 	char *buf; /* segment buffer for streams */
 	size_t bufcap;
 
-	struct hit *hits; /* this segment's raw hits */
+	struct hit *hits;     /* this segment's raw hits */
+	struct hit *tmp_hits; /* sort_hits' second array, tmp_hits_cap entries */
+	size_t tmp_hits_cap;
+	size_t *rule_pos; /* sort_hits' counters, nrules + 1 */
 	size_t nhits, caphits;
 	bool hits_full;
 	size_t hit_floor; /* hits ending at or before this are not kept */
@@ -153,6 +156,8 @@ void mp_scanner_free(struct mp_scanner *s)
 	mp_confirmer_free(&s->conf);
 	free(s->buf);
 	free(s->hits);
+	free(s->tmp_hits);
+	free(s->rule_pos);
 	free(s->cands);
 	free(s->found);
 	free(s->last_end);
@@ -245,6 +250,52 @@ static int cmp_hit(const void *a, const void *b)
 	if (x->rule != y->rule)
 		return x->rule < y->rule ? -1 : 1;
 	return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Order the hits by rule, then end: a stable counting sort by rule keeps
+ * the order they came in, which is by end for each rule almost always
+ * (Vectorscan reports in end order; digit runs come in end order). A rule
+ * whose hits are not in order gets them sorted. */
+static void sort_hits(struct mp_scanner *s)
+{
+	size_t nr = s->e->rules->n, n = s->nhits;
+
+	if (n >= 64 && s->rule_pos == NULL)
+		s->rule_pos = calloc(nr + 1, sizeof *s->rule_pos);
+	if (n >= 64 && s->tmp_hits_cap < n) {
+		struct hit *t = realloc(s->tmp_hits, s->caphits * sizeof *t);
+		if (t != NULL) {
+			s->tmp_hits = t;
+			s->tmp_hits_cap = s->caphits;
+		}
+	}
+	if (n < 64 || s->rule_pos == NULL || s->tmp_hits_cap < n) {
+		qsort(s->hits, n, sizeof *s->hits, cmp_hit); /* few hits, or no memory */
+		return;
+	}
+	size_t *pos = s->rule_pos;
+	memset(pos, 0, (nr + 1) * sizeof *pos);
+	for (size_t i = 0; i < n; i++)
+		pos[s->hits[i].rule + 1]++;
+	for (size_t r = 0; r < nr; r++)
+		pos[r + 1] += pos[r];
+	for (size_t i = 0; i < n; i++)
+		s->tmp_hits[pos[s->hits[i].rule]++] = s->hits[i];
+	/* pos[r] is now the end of rule r's hits: check each run's order. */
+	for (size_t r = 0, a = 0; r < nr; a = pos[r], r++) {
+		for (size_t i = a + 1; i < pos[r]; i++) {
+			if (s->tmp_hits[i].end < s->tmp_hits[i - 1].end) {
+				qsort(s->tmp_hits + a, pos[r] - a, sizeof *s->tmp_hits, cmp_hit);
+				break;
+			}
+		}
+	}
+	struct hit *t = s->hits;
+	s->hits = s->tmp_hits;
+	s->tmp_hits = t;
+	size_t c = s->caphits;
+	s->caphits = s->tmp_hits_cap;
+	s->tmp_hits_cap = c;
 }
 
 static int cmp_cand_start(const void *a, const void *b)
@@ -680,7 +731,7 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	}
 	if (s->nhits == 0)
 		return;
-	qsort(s->hits, s->nhits, sizeof *s->hits, cmp_hit);
+	sort_hits(s);
 
 	/* Per rule: confirm in end order, keep one match per overlapping run. */
 	for (size_t i = 0, i0 = 0, c0 = 0; i < s->nhits; prof_group(s, i0, i, c0)) {

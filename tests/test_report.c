@@ -588,3 +588,30 @@ Test(report, concurrent_batches_do_not_interleave, .timeout = 60)
 	mp_sink_destroy(&sink);
 	rfx_free(&x);
 }
+
+/* Findings are written without json-c: every control byte, quote and
+ * backslash must come back exactly through a JSON parser. */
+Test(report, every_control_byte_round_trips)
+{
+	struct rfx x;
+	char ctx[64], path[64];
+	size_t k = 0;
+
+	for (int c = 1; c < 0x20; c++)
+		ctx[k++] = (char)c;
+	static const char tail[] = "\"\\/\x7f end";
+	memcpy(ctx + k, tail, sizeof tail);
+	snprintf(path, sizeof path, "a\x01\x1f\\\"/%s", "b");
+	rfx_init(&x);
+	x.f.context = ctx;
+	struct mp_loc loc = {.path = path};
+	json_object *o = one_finding(&x, &loc, true);
+	cr_assert_str_eq(gets(o, "context"), ctx);
+	cr_assert_str_eq(gets(get(o, "location"), "path"), path);
+	cr_assert_str_eq(gets(get(o, "rule"), "name"), "Test \"rule\"");
+	cr_assert_str_eq(gets(get(o, "secret"), "value"), x.secret);
+	cr_assert_eq(json_object_get_int64(get(get(o, "location"), "offset")), 41);
+	cr_assert_eq(json_object_get_int64(get(get(o, "location"), "end_column")), 29);
+	json_object_put(o);
+	rfx_free(&x);
+}
