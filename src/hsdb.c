@@ -29,7 +29,7 @@
 #include "keywords.h"
 #include "log.h"
 
-#define CACHE_MAGIC "MPHSDB04"
+#define CACHE_MAGIC "MPHSDB05"
 #define CACHE_MAX   (512u << 20) /* a cache file larger than this is ignored */
 
 char *mp_hsdb_cache_dir(const struct mp_hsdb_opts *opts)
@@ -70,6 +70,7 @@ static void compute_key(const struct mp_ruleset *rs, uint64_t width_cap, unsigne
 		for (size_t k = 0; r->kw_required && k < r->nkeywords; k++)
 			EVP_DigestUpdate(md, r->keywords[k], strlen(r->keywords[k]) + 1);
 		EVP_DigestUpdate(md, &r->digits_min, sizeof r->digits_min);
+		EVP_DigestUpdate(md, &r->category, sizeof r->category);
 	}
 	EVP_DigestFinal_ex(md, key, NULL);
 	EVP_MD_CTX_free(md);
@@ -162,27 +163,38 @@ static void check_rules(struct mp_ruleset *rs, uint64_t width_cap)
 	}
 }
 
+/* Which database a rule's expressions go to: see hsdb.h. Depends only on
+ * fields the cache restores, so a cached set is split the same way. */
+static unsigned db_group(const struct mp_rule *r, unsigned *next)
+{
+	if (r->category != MP_CAT_PII || r->gated || r->digit_run)
+		return 0;
+	return *next < MP_HSDB_MAX - 1 ? (*next)++ : MP_HSDB_MAX - 1;
+}
+
+/* Cache file: magic, key, rule count, one word per rule (width and mode
+ * bits), database count, then per database its SHA-256, length and bytes. */
 static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned char key[32],
-		      hs_database_t **db)
+		      struct mp_hsdb *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	unsigned char *data = NULL, sum[32];
-	size_t off, n = rs->n;
-	uint32_t nr;
-	uint64_t len;
+	size_t off, n = rs->n, size;
+	uint32_t nr, ndb;
 	int rc = -1;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8 + 32 + 4 + 32 + 8 ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8 + 32 + 4 + 4 ||
 	    (uint64_t)st.st_size > CACHE_MAX)
 		goto out;
-	data = malloc((size_t)st.st_size);
+	size = (size_t)st.st_size;
+	data = malloc(size);
 	if (data == NULL)
 		goto out;
-	for (off = 0; off < (size_t)st.st_size;) {
-		ssize_t got = read(fd, data + off, (size_t)st.st_size - off);
+	for (off = 0; off < size;) {
+		ssize_t got = read(fd, data + off, size - off);
 		if (got <= 0)
 			goto out;
 		off += (size_t)got;
@@ -190,17 +202,29 @@ static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned ch
 	if (memcmp(data, CACHE_MAGIC, 8) != 0 || memcmp(data + 8, key, 32) != 0)
 		goto out;
 	memcpy(&nr, data + 40, 4);
-	if (nr != n || (size_t)st.st_size < 44 + 4 * n + 40)
+	if (nr != n || size < 44 + 4 * n + 4)
 		goto out;
 	off = 44 + 4 * n;
-	memcpy(&len, data + off + 32, 8);
-	if (len != (uint64_t)st.st_size - (off + 40))
+	memcpy(&ndb, data + off, 4);
+	off += 4;
+	if (ndb == 0 || ndb > MP_HSDB_MAX)
 		goto out;
-	EVP_Digest(data + off + 40, len, sum, NULL, EVP_sha256(), NULL);
-	if (memcmp(sum, data + off, 32) != 0)
-		goto out;
-	if (hs_deserialize_database((const char *)data + off + 40, len, db) != HS_SUCCESS)
-		goto out;
+	for (uint32_t d = 0; d < ndb; d++) {
+		uint64_t len;
+		if (size - off < 40)
+			goto fail;
+		memcpy(&len, data + off + 32, 8);
+		if (len > size - off - 40)
+			goto fail;
+		EVP_Digest(data + off + 40, len, sum, NULL, EVP_sha256(), NULL);
+		if (memcmp(sum, data + off, 32) != 0 ||
+		    hs_deserialize_database((const char *)data + off + 40, len, &out->db[d]) != HS_SUCCESS)
+			goto fail;
+		out->ndb = d + 1;
+		off += 40 + len;
+	}
+	if (off != size)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t m;
 		memcpy(&m, data + 44 + 4 * i, 4);
@@ -211,6 +235,11 @@ static int read_cache(const char *path, struct mp_ruleset *rs, const unsigned ch
 		rs->rules[i].disabled = false;
 	}
 	rc = 0;
+	goto out;
+fail:
+	for (unsigned d = 0; d < out->ndb; d++)
+		hs_free_database(out->db[d]);
+	out->ndb = 0;
 out:
 	free(data);
 	close(fd);
@@ -239,25 +268,20 @@ static int mkdirs(const char *dir)
 }
 
 static void write_cache(const char *dir, const char *path, const struct mp_ruleset *rs,
-			const unsigned char key[32], const hs_database_t *db)
+			const unsigned char key[32], const struct mp_hsdb *h)
 {
-	char *bytes = NULL, *tmp = NULL;
-	size_t len = 0;
-	unsigned char sum[32];
-	uint32_t nr = (uint32_t)rs->n;
-	uint64_t len64;
+	char *tmp = NULL;
+	uint32_t nr = (uint32_t)rs->n, ndb = h->ndb;
 	FILE *f = NULL;
 	int ok = 1;
 
-	if (mkdirs(dir) != 0 || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+	if (mkdirs(dir) != 0)
 		return;
 	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
-		goto out;
+		return;
 	f = fopen(tmp, "wb");
 	if (f == NULL)
 		goto out;
-	EVP_Digest(bytes, len, sum, NULL, EVP_sha256(), NULL);
-	len64 = len;
 	ok &= fwrite(CACHE_MAGIC, 8, 1, f) == 1;
 	ok &= fwrite(key, 32, 1, f) == 1;
 	ok &= fwrite(&nr, 4, 1, f) == 1;
@@ -267,18 +291,72 @@ static void write_cache(const char *dir, const char *path, const struct mp_rules
 			     (rs->rules[i].digit_run ? 0x20000000u : 0);
 		ok &= fwrite(&m, 4, 1, f) == 1;
 	}
-	ok &= fwrite(sum, 32, 1, f) == 1;
-	ok &= fwrite(&len64, 8, 1, f) == 1;
-	ok &= fwrite(bytes, len, 1, f) == 1;
+	ok &= fwrite(&ndb, 4, 1, f) == 1;
+	for (unsigned d = 0; d < h->ndb && ok; d++) {
+		char *bytes = NULL;
+		size_t len = 0;
+		unsigned char sum[32];
+		uint64_t len64;
+		if (hs_serialize_database(h->db[d], &bytes, &len) != HS_SUCCESS) {
+			ok = 0;
+			break;
+		}
+		EVP_Digest(bytes, len, sum, NULL, EVP_sha256(), NULL);
+		len64 = len;
+		ok &= fwrite(sum, 32, 1, f) == 1;
+		ok &= fwrite(&len64, 8, 1, f) == 1;
+		ok &= fwrite(bytes, len, 1, f) == 1;
+		free(bytes);
+	}
 	if (fclose(f) != 0)
 		ok = 0;
-	f = NULL;
 	/* Rename is atomic: a concurrent reader sees the old file or the new one. */
 	if (!ok || rename(tmp, path) != 0)
 		unlink(tmp);
 out:
 	free(tmp);
-	free(bytes);
+}
+
+/* Compile expressions 0..n-1 into one database per group (groups[i] <
+ * MP_HSDB_MAX), skipping empty groups. Returns 0, or -1 with err set. */
+static int compile_groups(const char **exprs, const unsigned *flags, const unsigned *ids,
+			  const unsigned *groups, unsigned n, struct mp_hsdb *out, char *err, size_t errlen)
+{
+	const char **ge = calloc(n, sizeof *ge);
+	unsigned *gf = calloc(n, sizeof *gf), *gi = calloc(n, sizeof *gi);
+	int rc = -1;
+
+	if (ge == NULL || gf == NULL || gi == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (unsigned g = 0; g < MP_HSDB_MAX; g++) {
+		hs_compile_error_t *cerr = NULL;
+		unsigned k = 0;
+		for (unsigned j = 0; j < n; j++) {
+			if (groups[j] == g) {
+				ge[k] = exprs[j];
+				gf[k] = flags[j];
+				gi[k++] = ids[j];
+			}
+		}
+		if (k == 0)
+			continue;
+		if (hs_compile_multi(ge, gf, gi, k, HS_MODE_BLOCK, NULL, &out->db[out->ndb], &cerr) !=
+		    HS_SUCCESS) {
+			snprintf(err, errlen, "cannot build the pattern database: %s (pattern %d)",
+				 cerr ? cerr->message : "?", cerr ? cerr->expression : -1);
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		out->ndb++;
+	}
+	rc = 0;
+out:
+	free(ge);
+	free(gf);
+	free(gi);
+	return rc;
 }
 
 int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct mp_hsdb *out, char *err,
@@ -289,8 +367,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 	const char **exprs = NULL;
 	char **owned = NULL; /* keyword expressions we made */
 	size_t nexpr = 0;
-	unsigned *flags = NULL, *ids = NULL;
-	hs_compile_error_t *cerr = NULL;
+	unsigned *flags = NULL, *ids = NULL, *groups = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);
@@ -307,7 +384,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", key[i]);
 	if (opts->use_cache && (dir = mp_hsdb_cache_dir(opts)) != NULL &&
-	    asprintf(&path, "%s/%s.hsdb", dir, hex) >= 0 && read_cache(path, rs, key, &out->db) == 0) {
+	    asprintf(&path, "%s/%s.hsdb", dir, hex) >= 0 && read_cache(path, rs, key, out) == 0) {
 		out->from_cache = true;
 		out->npatterns = (unsigned)rs->n;
 	} else {
@@ -318,11 +395,12 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 		owned = calloc(nexpr, sizeof *owned);
 		flags = calloc(nexpr, sizeof *flags);
 		ids = calloc(nexpr, sizeof *ids);
-		if (exprs == NULL || owned == NULL || flags == NULL || ids == NULL) {
+		groups = calloc(nexpr, sizeof *groups);
+		if (exprs == NULL || owned == NULL || flags == NULL || ids == NULL || groups == NULL) {
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		unsigned n = 0, nrules = 0;
+		unsigned n = 0, nrules = 0, next = 1;
 		for (size_t i = 0; i < rs->n; i++) {
 			struct mp_rule *r = &rs->rules[i];
 			if (r->disabled)
@@ -330,6 +408,7 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			nrules++;
 			if (r->digit_run)
 				continue; /* found by the digit-run finder */
+			unsigned g = db_group(r, &next);
 			if (r->gated) {
 				/* Several expressions may share the rule's id. */
 				for (size_t k = 0; k < r->nkeywords; k++) {
@@ -340,12 +419,14 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 					}
 					exprs[n] = owned[n];
 					flags[n] = HS_FLAG_CASELESS;
+					groups[n] = g;
 					ids[n++] = (unsigned)i;
 				}
 				continue;
 			}
 			exprs[n] = r->pattern;
 			flags[n] = r->prefilter ? HS_FLAG_PREFILTER : 0;
+			groups[n] = g;
 			ids[n++] = (unsigned)i;
 		}
 		if (nrules == 0) {
@@ -359,24 +440,22 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			exprs[0] = "\\x00\\xff\\x01magpie:no-pattern\\x01\\xff\\x00";
 			flags[0] = 0;
 			ids[0] = 0;
+			groups[0] = 0;
 			n = 1;
 		}
-		if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &out->db, &cerr) !=
-		    HS_SUCCESS) {
-			snprintf(err, errlen, "cannot build the pattern database: %s (pattern %d)",
-				 cerr ? cerr->message : "?", cerr ? cerr->expression : -1);
-			hs_free_compile_error(cerr);
+		if (compile_groups(exprs, flags, ids, groups, n, out, err, errlen) != 0)
 			goto out;
-		}
 		out->npatterns = nrules;
 		/* Only a database made from every rule is worth caching: with a
 		 * disabled rule the errors must be reported again next time. */
 		if (opts->use_cache && path != NULL && nrules == rs->n)
-			write_cache(dir, path, rs, key, out->db);
+			write_cache(dir, path, rs, key, out);
 	}
-	if (hs_alloc_scratch(out->db, &out->scratch) != HS_SUCCESS) {
-		snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
-		goto out;
+	for (unsigned d = 0; d < out->ndb; d++) {
+		if (hs_alloc_scratch(out->db[d], &out->scratch) != HS_SUCCESS) {
+			snprintf(err, errlen, "cannot allocate Vectorscan scratch space");
+			goto out;
+		}
 	}
 	rs->max_width = 0;
 	rs->max_distance = 0;
@@ -407,6 +486,7 @@ out:
 	free(exprs);
 	free(flags);
 	free(ids);
+	free(groups);
 	free(path);
 	free(dir);
 	return rc;
@@ -416,7 +496,7 @@ void mp_hsdb_free(struct mp_hsdb *h)
 {
 	if (h->scratch)
 		hs_free_scratch(h->scratch);
-	if (h->db)
-		hs_free_database(h->db);
+	for (unsigned d = 0; d < h->ndb; d++)
+		hs_free_database(h->db[d]);
 	memset(h, 0, sizeof *h);
 }

@@ -1,8 +1,16 @@
-/* hsdb.h - one Vectorscan block-mode database for every enabled rule,
+/* hsdb.h - the Vectorscan block-mode databases of the enabled rules,
  * cached on disk.
  *
- * Built once on the main thread; afterwards the database and the prototype
- * scratch are read-only and shared. Each worker clones the scratch.
+ * Most rules share one database. A personal-data rule that is neither
+ * keyword-gated nor a digit run (addresses, phone numbers: values without
+ * a literal prefix) gets a database of its own: put together, such
+ * patterns made Vectorscan slower than scanning for each one separately
+ * (doc/performance.md has the figures). Every segment is scanned with each
+ * database in turn, into the same hit list.
+ *
+ * Built once on the main thread; afterwards the databases and the
+ * prototype scratch (sized for all of them) are read-only and shared. Each
+ * worker clones the scratch.
  */
 #ifndef MP_HSDB_H
 #define MP_HSDB_H
@@ -13,9 +21,12 @@
 
 #include "rules.h"
 
+#define MP_HSDB_MAX 16 /* databases at most; further separate rules share the last */
+
 struct mp_hsdb {
-	hs_database_t *db;     /* pattern id = rule index */
-	hs_scratch_t *scratch; /* prototype for hs_clone_scratch */
+	hs_database_t *db[MP_HSDB_MAX]; /* pattern id = rule index */
+	unsigned ndb;
+	hs_scratch_t *scratch; /* prototype for hs_clone_scratch, fits every db */
 	bool from_cache;       /* loaded from the cache rather than compiled */
 	unsigned npatterns;    /* rules in the database */
 };

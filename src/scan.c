@@ -705,7 +705,9 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	if (len == 0)
 		return;
 	uint64_t t = s->prof ? now_ns() : 0;
-	rc = hs_scan(s->e->hs.db, s->data, (unsigned int)len, 0, s->scratch, on_hit, s);
+	rc = HS_SUCCESS;
+	for (unsigned d = 0; d < s->e->hs.ndb && rc == HS_SUCCESS; d++)
+		rc = hs_scan(s->e->hs.db[d], s->data, (unsigned int)len, 0, s->scratch, on_hit, s);
 	if (s->prof) {
 		uint64_t t1 = now_ns();
 		s->prof->hs_ns += t1 - t;
