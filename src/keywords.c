@@ -83,20 +83,36 @@ static bool near(const struct mp_kwset *prepared, char *const *words, size_t nwo
 	       (hi > end && find_in(set, words, nwords, u + end, hi - end));
 }
 
+/* buf[lo..hi): the value's line, at most d bytes on either side. */
+static void line_window(const char *buf, size_t len, size_t start, size_t end, size_t d, size_t *lo,
+			size_t *hi)
+{
+	*lo = start;
+	*hi = end;
+	while (*lo > 0 && start - *lo < d && buf[*lo - 1] != '\n')
+		(*lo)--;
+	while (*hi < len && *hi - end < d && buf[*hi] != '\n')
+		(*hi)++;
+}
+
 bool mp_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end)
 {
-	return near(&r->kwset, r->keywords, r->nkeywords, r->kw_distance, buf, len, start, end);
+	size_t lo, hi;
+
+	if (!r->kw_same_line)
+		return near(&r->kwset, r->keywords, r->nkeywords, r->kw_distance, buf, len, start, end);
+	line_window(buf, len, start, end, r->kw_distance, &lo, &hi);
+	return near(&r->kwset, r->keywords, r->nkeywords, r->kw_distance, buf + lo, hi - lo, start - lo,
+		    end - lo);
 }
 
 bool mp_negative_keyword_near(const struct mp_rule *r, const char *buf, size_t len, size_t start, size_t end)
 {
 	/* Negative words speak for the value on their own line only: "sha256"
 	 * two lines below a key says nothing about it. */
-	size_t lo = start, hi = end;
-	while (lo > 0 && start - lo < r->neg_distance && buf[lo - 1] != '\n')
-		lo--;
-	while (hi < len && hi - end < r->neg_distance && buf[hi] != '\n')
-		hi++;
+	size_t lo, hi;
+
+	line_window(buf, len, start, end, r->neg_distance, &lo, &hi);
 	return near(&r->neg_kwset, r->neg_keywords, r->nneg_keywords, r->neg_distance, buf + lo, hi - lo,
 		    start - lo, end - lo);
 }

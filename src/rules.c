@@ -304,6 +304,14 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 				r->kw_required = false;
 			else
 				rule_error(c, val, r->id, "'keywords.required' must be true or false");
+		} else if (strcmp(key, "same_line") == 0) {
+			const char *s = scalar(val);
+			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+				r->kw_same_line = true;
+			else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+				r->kw_same_line = false;
+			else
+				rule_error(c, val, r->id, "'keywords.same_line' must be true or false");
 		} else {
 			rule_error(c, k, r->id, "unknown key 'keywords.%s'", key);
 		}

@@ -65,6 +65,7 @@ struct mp_rule {
 	size_t nkeywords;
 	uint32_t kw_distance; /* bytes; 0 when no keywords */
 	bool kw_required;     /* no keyword nearby => no finding */
+	bool kw_same_line;    /* the keyword must be on the value's line */
 	bool yields;          /* a non-yielding rule on overlapping bytes wins (implied by generic) */
 	char **neg_keywords;  /* `negative_keywords`: any of them nearby => no finding */
 	size_t nneg_keywords;

@@ -340,6 +340,8 @@ int mp_run_rules_list(const struct mp_settings *s)
 					       json_object_new_int((int)r->kw_distance));
 			json_object_object_add(o, "keywords_required",
 					       json_object_new_boolean(r->kw_required));
+			if (r->kw_same_line)
+				json_object_object_add(o, "keywords_same_line", json_object_new_boolean(1));
 			json_object *va = json_object_new_array();
 			for (int b = 0; b < MP_VALIDATE__COUNT; b++)
 				if (r->validators & (1u << b))

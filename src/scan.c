@@ -647,19 +647,30 @@ static void search_rule(struct mp_scanner *s, uint32_t rule, const struct hit *h
 	dedupe_push(s, rule, s->found, s->nfound);
 }
 
-/* Does a finding of a rule that does not yield overlap candidate i's
- * secret? Only candidates that pass their own checks count: a failed
- * checksum must not hide what a generic rule sees in the same bytes. */
+/* How readily a rule gives way on shared bytes: a rule that does not
+ * yield never does; a yielding rule (a container of credentials, such as a
+ * kubeconfig token) gives way to those; a generic rule gives way to both. */
+static int yield_rank(const struct mp_rule *r)
+{
+	if (r->category == MP_CAT_GENERIC)
+		return 2;
+	return r->yields ? 1 : 0;
+}
+
+/* Does a finding of a rule that yields less overlap candidate i's secret?
+ * Only candidates that pass their own checks count: a failed checksum must
+ * not hide what a generic rule sees in the same bytes. */
 static bool specific_overlaps(struct mp_scanner *s, size_t i, size_t len)
 {
 	const struct mp_rule *rules = s->e->rules->rules;
 	size_t me_start = s->cands[i].sp.sstart, me_end = s->cands[i].sp.send;
+	int rank = yield_rank(&rules[s->cands[i].rule]);
 
 	for (size_t k = first_cand_near(s, me_start); k < s->ncands; k++) {
 		const struct mp_span *o = &s->cands[k].sp;
 		if (o->sstart >= me_end)
 			break;
-		if (k == i || rules[s->cands[k].rule].yields || o->send <= me_start)
+		if (k == i || yield_rank(&rules[s->cands[k].rule]) >= rank || o->send <= me_start)
 			continue;
 		if (accepted(s, k, len))
 			return true;

@@ -154,7 +154,7 @@ static void dump(const struct coll *c)
 /* ---- rules and the engine ---- */
 
 /* One rule as YAML. pattern must not hold a single quote. */
-static char *rule_yaml(const char *id, const char *pattern, const char *extra)
+static char *rule_yaml_cat(const char *id, const char *category, const char *pattern, const char *extra)
 {
 	char *s = NULL;
 
@@ -162,13 +162,18 @@ static char *rule_yaml(const char *id, const char *pattern, const char *extra)
 			   "  - id: %s\n"
 			   "    name: Test rule %s\n"
 			   "    pattern: '%s'\n"
-			   "    category: secret\n"
+			   "    category: %s\n"
 			   "    severity: high\n"
 			   "%s"
 			   "    examples: ['x']\n"
 			   "    negative_examples: ['y']\n",
-			   id, id, pattern, extra ? extra : "") >= 0);
+			   id, id, pattern, category, extra ? extra : "") >= 0);
 	return s;
+}
+
+static char *rule_yaml(const char *id, const char *pattern, const char *extra)
+{
+	return rule_yaml_cat(id, "secret", pattern, extra);
 }
 
 #define R_KEY      "key"
@@ -183,6 +188,8 @@ static char *rule_yaml(const char *id, const char *pattern, const char *extra)
 #define R_DIGITS16 "digits16"
 #define R_DIGITRUN "digitrun"
 #define R_CARDDELIM "carddelim"
+#define R_CONTAINER "container"
+#define R_GENERIC   "generic"
 
 static char *rule_by_name(const char *name)
 {
@@ -207,6 +214,10 @@ static char *rule_by_name(const char *name)
 		return rule_yaml("t.block", "BLK\\{[A-Z\\n]{1,40}\\}", NULL);
 	if (strcmp(name, R_DIGITS16) == 0)
 		return rule_yaml("t.digits16", "\\b([0-9]{16})\\b", "    yields: true\n    confidence: low\n");
+	if (strcmp(name, R_CONTAINER) == 0)
+		return rule_yaml("t.container", "pass=(?<secret>[A-Za-z0-9]{12})\\b", "    yields: true\n");
+	if (strcmp(name, R_GENERIC) == 0)
+		return rule_yaml_cat("t.generic", "generic", "(?:pass|word)=(?<secret>[A-Za-z0-9]{12})\\b", NULL);
 	if (strcmp(name, R_CARDDELIM) == 0)
 		return rule_yaml("t.carddelim", "(?:^|[^0-9])(?<secret>[0-9]{16})(?:$|[^0-9])",
 				 "    validators: [luhn]\n");
@@ -1458,4 +1469,20 @@ Test(scan, delimiters_shared_by_two_matches_do_not_merge_them)
 	free(good);
 	free(bad);
 	free(text);
+}
+
+Test(scan, generic_rules_give_way_to_yielding_containers)
+{
+	struct fx x;
+	const char *text = "pass=Ab3dEf6hIj9k word=Zy8xWv7uTs6r\n";
+
+	/* Both yield, but a generic rule yields to a container rule. */
+	fx_init(&x, NULL, false, R_CONTAINER, R_GENERIC, NULL);
+	scan_str(&x, text);
+	dump(&x.c);
+	cr_assert_eq(x.c.nf, 2);
+	cr_assert_not_null(find_at(&x.c, "t.container", 5), "the container rule reports the password");
+	cr_assert_null(find_at(&x.c, "t.generic", 5), "the generic rule gives way to it");
+	cr_assert_not_null(find_at(&x.c, "t.generic", 23), "and still reports what nobody else does");
+	fx_free(&x);
 }

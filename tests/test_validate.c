@@ -459,3 +459,16 @@ Test(keywords, prepared_set_gives_the_same_answers)
 		cr_assert_eq(plain, i < 4, "%s", texts[i]);
 	}
 }
+
+Test(keywords, same_line_keeps_the_keyword_on_the_value_line)
+{
+	struct kwrule k;
+
+	kw_init(&k, 32, "dob", NULL);
+	cr_assert(near(&k, "dob:\n1969-04-17", "1969-04-17"), "across lines by default");
+	k.r.kw_same_line = true;
+	cr_assert_not(near(&k, "dob:\n1969-04-17", "1969-04-17"));
+	cr_assert_not(near(&k, "1969-04-17\ndob", "1969-04-17"));
+	cr_assert(near(&k, "x\ndob: 1969-04-17\ny", "1969-04-17"));
+	cr_assert(near(&k, "1969-04-17 (dob)", "1969-04-17"));
+}
