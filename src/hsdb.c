@@ -457,6 +457,28 @@ int mp_hsdb_build(struct mp_ruleset *rs, const struct mp_hsdb_opts *opts, struct
 			goto out;
 		}
 	}
+	/* Which rule each one-rule database holds, for --profile: replay the
+	 * grouping (empty groups were skipped when compiling). */
+	{
+		unsigned next = 1, d = 0;
+		long first[MP_HSDB_MAX];
+		unsigned count[MP_HSDB_MAX] = {0};
+		for (unsigned g = 0; g < MP_HSDB_MAX; g++)
+			first[g] = -1;
+		for (size_t i = 0; i < rs->n; i++) {
+			const struct mp_rule *r = &rs->rules[i];
+			if (r->disabled || r->digit_run)
+				continue;
+			unsigned g = db_group(r, &next);
+			if (count[g]++ == 0)
+				first[g] = (long)i;
+		}
+		for (unsigned g = 0; g < MP_HSDB_MAX && d < out->ndb; g++)
+			if (count[g] > 0)
+				out->db_rule[d++] = count[g] == 1 && g > 0 ? first[g] : -1;
+		while (d < out->ndb) /* the placeholder of a digit-run-only set */
+			out->db_rule[d++] = -1;
+	}
 	rs->max_width = 0;
 	rs->max_distance = 0;
 	rs->max_gate_reach = 0;

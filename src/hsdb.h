@@ -26,9 +26,10 @@
 struct mp_hsdb {
 	hs_database_t *db[MP_HSDB_MAX]; /* pattern id = rule index */
 	unsigned ndb;
-	hs_scratch_t *scratch; /* prototype for hs_clone_scratch, fits every db */
-	bool from_cache;       /* loaded from the cache rather than compiled */
-	unsigned npatterns;    /* rules in the database */
+	long db_rule[MP_HSDB_MAX]; /* the rule of a one-rule database, else -1 */
+	hs_scratch_t *scratch;     /* prototype for hs_clone_scratch, fits every db */
+	bool from_cache;           /* loaded from the cache rather than compiled */
+	unsigned npatterns;        /* rules in the database */
 };
 
 struct mp_hsdb_opts {

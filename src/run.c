@@ -167,7 +167,8 @@ static int cmp_prof(const void *a, const void *b)
 }
 
 /* --profile: one line per rule that had hits, the costliest first. */
-static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs, double elapsed)
+static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs, const struct mp_hsdb *hs,
+			  double elapsed)
 {
 	const struct mp_prof *p = t->prof;
 	size_t *order = malloc((rs->n ? rs->n : 1) * sizeof *order);
@@ -182,8 +183,15 @@ static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs,
 	sort_prof = p;
 	qsort(order, rs->n, sizeof *order, cmp_prof);
 	fprintf(stderr, "magpie profile: %.3f s wall; CPU seconds summed over threads:\n", elapsed);
-	fprintf(stderr, "  %10.3f s  Vectorscan\n  %10.3f s  digit-run finder\n", p->hs_ns / 1e9,
-		p->runs_ns / 1e9);
+	fprintf(stderr, "  %10.3f s  Vectorscan, of which:\n", p->hs_ns / 1e9);
+	for (unsigned d = 0; d < hs->ndb; d++) {
+		if (hs->db_rule[d] >= 0)
+			fprintf(stderr, "  %10.3f s    the database of %s\n", p->db_ns[d] / 1e9,
+				rs->rules[hs->db_rule[d]].id);
+		else
+			fprintf(stderr, "  %10.3f s    the shared database\n", p->db_ns[d] / 1e9);
+	}
+	fprintf(stderr, "  %10.3f s  digit-run finder\n", p->runs_ns / 1e9);
 	fprintf(stderr, "  %10.3f s  confirmation and checks, all rules\n", rules_ns / 1e9);
 	fprintf(stderr, "  %10s %12s %12s %10s  %s\n", "seconds", "hits", "matches", "findings", "rule");
 	for (size_t k = 0; k < rs->n; k++) {
@@ -192,7 +200,7 @@ static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs,
 			continue;
 		fprintf(stderr, "  %10.3f %12llu %12llu %10llu  %s\n", p->ns[i] / 1e9,
 			(unsigned long long)p->hits[i], (unsigned long long)p->matches[i],
-			(unsigned long long)t->by_rule[i], rs->rules[i].id);
+			(unsigned long long)(t->by_rule[i] + t->unreported_by_rule[i]), rs->rules[i].id);
 	}
 	free(order);
 }
@@ -281,7 +289,7 @@ int mp_run_scan(const struct mp_settings *s)
 	mp_stats_add(&total, &mainw.stats);
 
 	if (s->profile)
-		print_profile(&total, &rs, now() - t0);
+		print_profile(&total, &rs, &eng.hs, now() - t0);
 	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
 	if (mp_sink_finish(&sink, &sum, s->quiet) != 0) {
 		mp_log_error("%s: write failed", s->output ? s->output : "standard output");

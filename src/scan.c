@@ -59,6 +59,7 @@ struct mp_scanner {
 
 	struct cand *cands; /* confirmed, deduplicated matches */
 	size_t ncands, capcands;
+	size_t cand_reach;     /* longest candidate secret in this window */
 	struct mp_span *found; /* one search-mode rule's matches, before dedupe */
 	size_t nfound, capfound;
 
@@ -369,10 +370,12 @@ static void cursor_to(struct mp_scanner *s, uint64_t to)
 }
 
 /* The first candidate whose secret could reach past `pos`: candidates are
- * sorted by secret start, and no secret is longer than the widest rule. */
+ * sorted by secret start, and none of this window's secrets is longer than
+ * cand_reach (the widest rule could be 64 KiB wide, and scanning back that
+ * far over dense candidates made every lookup cost thousands of steps). */
 static size_t first_cand_near(const struct mp_scanner *s, size_t pos)
 {
-	size_t w = s->e->rules->max_width;
+	size_t w = s->cand_reach;
 	size_t from = pos > w ? pos - w : 0, lo = 0, hi = s->ncands;
 
 	while (lo < hi) {
@@ -717,12 +720,14 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		return;
 	uint64_t t = s->prof ? now_ns() : 0;
 	rc = HS_SUCCESS;
-	for (unsigned d = 0; d < s->e->hs.ndb && rc == HS_SUCCESS; d++)
+	for (unsigned d = 0; d < s->e->hs.ndb && rc == HS_SUCCESS; d++) {
 		rc = hs_scan(s->e->hs.db[d], s->data, (unsigned int)len, 0, s->scratch, on_hit, s);
-	if (s->prof) {
-		uint64_t t1 = now_ns();
-		s->prof->hs_ns += t1 - t;
-		t = t1;
+		if (s->prof) {
+			uint64_t t1 = now_ns();
+			s->prof->hs_ns += t1 - t;
+			s->prof->db_ns[d] += t1 - t;
+			t = t1;
+		}
 	}
 	if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
 		notice(s, "scan-error", "Vectorscan failed with code %d at byte %llu", (int)rc,
@@ -787,6 +792,10 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	if (s->ncands == 0)
 		return;
 	qsort(s->cands, s->ncands, sizeof *s->cands, cmp_cand_start);
+	s->cand_reach = 0;
+	for (size_t i = 0; i < s->ncands; i++)
+		if (s->cands[i].sp.send - s->cands[i].sp.sstart > s->cand_reach)
+			s->cand_reach = s->cands[i].sp.send - s->cands[i].sp.sstart;
 	for (size_t i = 0; i < s->ncands && !s->stopped; i++) {
 		const struct cand *c = &s->cands[i];
 		if (c->sp.end <= r0 || c->sp.end > r1)

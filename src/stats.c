@@ -78,6 +78,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 			into->prof->ns[i] += from->prof->ns[i];
 		}
 		into->prof->hs_ns += from->prof->hs_ns;
+		for (int d = 0; d < 16; d++)
+			into->prof->db_ns[d] += from->prof->db_ns[d];
 		into->prof->runs_ns += from->prof->runs_ns;
 	}
 }

@@ -24,11 +24,12 @@ const char *mp_notice_kind_name(enum mp_notice_kind k);
 /* --profile: where the time went, per rule. Times are per thread and
  * added up, so with N threads they are CPU time, not wall time. */
 struct mp_prof {
-	uint64_t *hits;    /* per rule: raw hits (Vectorscan matches or digit runs) */
-	uint64_t *matches; /* per rule: matches PCRE2 confirmed */
-	uint64_t *ns;      /* per rule: PCRE2 and the checks, in nanoseconds */
-	uint64_t hs_ns;    /* the Vectorscan scans */
-	uint64_t runs_ns;  /* the digit-run finder */
+	uint64_t *hits;     /* per rule: raw hits (Vectorscan matches or digit runs) */
+	uint64_t *matches;  /* per rule: matches PCRE2 confirmed */
+	uint64_t *ns;       /* per rule: PCRE2 and the checks, in nanoseconds */
+	uint64_t hs_ns;     /* the Vectorscan scans */
+	uint64_t db_ns[16]; /* per database (MP_HSDB_MAX) */
+	uint64_t runs_ns;   /* the digit-run finder */
 };
 
 struct mp_stats {

@@ -467,7 +467,9 @@ class Scripted(unittest.TestCase):
         self.assertEqual(code, 1)
         lines = err.decode().splitlines()
         self.assertTrue(lines[0].startswith("magpie profile:"), lines)
-        self.assertTrue(any(line.strip().endswith("Vectorscan") for line in lines), lines)
+        self.assertTrue(any(line.strip().endswith("Vectorscan, of which:") for line in lines), lines)
+        self.assertTrue(any(line.strip().endswith("the database of pii.email") for line in lines), lines)
+        self.assertTrue(any(line.strip().endswith("the shared database") for line in lines), lines)
         row = [line.split() for line in lines if line.strip().endswith(" aws.access-key-id")]
         self.assertEqual(len(row), 1, lines)
         hits, matches, found = (int(x) for x in row[0][1:4])
