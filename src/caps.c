@@ -35,6 +35,21 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 				"work items queued between the walker and the workers"},
 	[MP_CAP_WALK_DEPTH] = {"walk-depth", 256, 1, 4096, 0,
 			       "directory levels walked below a scan root; deeper ones become notices"},
+	[MP_CAP_ARCHIVE_DEPTH] = {"archive-depth", 8, 0, 32, 0,
+				  "archives and compressed files opened one inside another (0: none)"},
+	[MP_CAP_MEMBER_SIZE] = {"member-size", 1 * GiB, 0, UINT64_MAX, 1,
+				"bytes scanned of one archive member (0: no limit); the rest is skipped"},
+	[MP_CAP_EXPANDED_SIZE] = {"expanded-size", 16 * GiB, 0, UINT64_MAX, 1,
+				  "bytes unpacked from one input, at every level (0: no limit)"},
+	[MP_CAP_COMPRESSION_RATIO] =
+		{"compression-ratio", 200, 0, 1000000000, 0,
+		 "bytes unpacked per byte read from one input, past ratio-grace (0: none)"},
+	[MP_CAP_RATIO_GRACE] = {"ratio-grace", 64 * MiB, 0, UINT64_MAX, 1,
+				"bytes unpacked from one input before compression-ratio applies"},
+	[MP_CAP_ARCHIVE_ENTRIES] = {"archive-entries", 1000000, 1, 1000000000, 0,
+				    "entries read from one archive; the rest of it is skipped"},
+	[MP_CAP_INPUT_TIME] = {"input-time", 300, 0, 604800, 0,
+			       "seconds spent on one input, archives included (0: no limit)"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

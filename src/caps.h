@@ -20,6 +20,13 @@ enum mp_cap {
 	MP_CAP_PCRE2_MATCH_LIMIT,   /* PCRE2 match limit per confirmation */
 	MP_CAP_QUEUE_DEPTH,         /* work items waiting between walker and workers */
 	MP_CAP_WALK_DEPTH,          /* directory levels below a scan root */
+	MP_CAP_ARCHIVE_DEPTH,       /* archives or compressed streams open one inside another; 0: none */
+	MP_CAP_MEMBER_SIZE,         /* bytes scanned per archive member; 0 = no limit */
+	MP_CAP_EXPANDED_SIZE,       /* bytes unpacked per top-level input, all levels; 0 = no limit */
+	MP_CAP_COMPRESSION_RATIO,   /* unpacked : read, per top-level input, past ratio-grace; 0 = none */
+	MP_CAP_RATIO_GRACE,         /* bytes unpacked before compression-ratio applies */
+	MP_CAP_ARCHIVE_ENTRIES,     /* entries read per archive */
+	MP_CAP_INPUT_TIME,          /* wall-clock seconds per top-level input; 0 = no limit */
 	MP_CAP__COUNT
 };
 

@@ -56,6 +56,7 @@ struct fd_reader {
 	int fd;
 	bool sized; /* stop after `left` bytes (from fstat), saving a read() */
 	uint64_t left;
+	uint64_t size; /* from fstat, when sized */
 	int err;
 };
 
@@ -78,6 +79,19 @@ static long fd_read(void *ctx, void *buf, size_t n)
 	return (long)k;
 }
 
+static int64_t fd_seek(void *ctx, int64_t offset, int whence)
+{
+	struct fd_reader *r = ctx;
+	off_t at = lseek(r->fd, (off_t)offset, whence);
+
+	if (at < 0) {
+		r->err = errno;
+		return -1;
+	}
+	r->left = (uint64_t)at >= r->size ? 0 : r->size - (uint64_t)at;
+	return (int64_t)at;
+}
+
 static const char *fd_error(void *ctx)
 {
 	struct fd_reader *r = ctx;
@@ -91,7 +105,7 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 	struct fd_reader fr = {.fd = 0};
 	struct mp_reader rd = {.read = fd_read, .error = fd_error, .ctx = &fr};
 	uint64_t cap = w->sh->engine->caps[MP_CAP_FILE_SIZE];
-	uint64_t bytes = 0;
+	struct mp_unpack_counts counts;
 	char ebuf[128], msg[256];
 	struct stat sb;
 
@@ -131,12 +145,20 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 		/* A size of 0 may be a lie (procfs): read until EOF then. */
 		fr.sized = sb.st_size > 0;
 		fr.left = (uint64_t)sb.st_size;
+		fr.size = (uint64_t)sb.st_size;
+		/* Seeking is offered to libarchive only where it is needed (a
+		 * 7-Zip archive): a regular file whose size is known. */
+		if (fr.sized)
+			rd.seek = fd_seek;
 		if ((uint64_t)sb.st_size > w->sh->engine->caps[MP_CAP_SEGMENT_SIZE])
 			posix_fadvise(fr.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
-	mp_scan_stream(w->scanner, &loc, &rd, &bytes);
+	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
 	w->stats.files++;
-	w->stats.bytes += bytes;
+	w->stats.bytes += counts.input;
+	w->stats.expanded += counts.expanded;
+	w->stats.archives += counts.archives;
+	w->stats.members += counts.members;
 	if (!it->is_stdin)
 		close(fr.fd);
 }
@@ -172,7 +194,8 @@ int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh
 		emit.ctx = w;
 		if (mp_stats_init(&w->stats, sh->engine->rules->n) != 0 ||
 		    (sh->profile && mp_stats_profile(&w->stats) != 0) ||
-		    (w->scanner = mp_scanner_new(sh->engine, &emit)) == NULL)
+		    (w->scanner = mp_scanner_new(sh->engine, &emit)) == NULL ||
+		    (w->unpacker = mp_unpacker_new(sh->engine, w->scanner, &emit)) == NULL)
 			break;
 		mp_scanner_profile(w->scanner, w->stats.prof);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
@@ -196,6 +219,7 @@ void mp_pool_join(struct mp_pool *p, struct mp_stats *total)
 		mp_sink_write(w->sh->sink, &w->batch);
 		if (total && w->stats.by_rule)
 			mp_stats_add(total, &w->stats);
+		mp_unpacker_free(w->unpacker);
 		mp_scanner_free(w->scanner);
 		mp_batch_free(&w->batch);
 		mp_stats_free(&w->stats);

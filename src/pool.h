@@ -13,6 +13,7 @@
 #include "report.h"
 #include "scan.h"
 #include "stats.h"
+#include "unpack.h"
 
 struct mp_pool_shared {
 	const struct mp_engine *engine;
@@ -26,6 +27,7 @@ struct mp_worker {
 	int started;
 	const struct mp_pool_shared *sh;
 	struct mp_scanner *scanner;
+	struct mp_unpacker *unpacker; /* opens archives; borrows scanner */
 	struct mp_batch batch;
 	struct mp_stats stats;
 };

@@ -354,6 +354,9 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
 		json_object_object_add(o, "files", jint(st->files));
 		json_object_object_add(o, "bytes", jint(st->bytes));
+		json_object_object_add(o, "archives", jint(st->archives));
+		json_object_object_add(o, "members", jint(st->members));
+		json_object_object_add(o, "expanded_bytes", jint(st->expanded));
 		json_object_object_add(o, "findings", jint(st->findings));
 		for (size_t i = 0; i < st->nrules; i++)
 			if (st->by_rule[i] > 0)

@@ -58,10 +58,13 @@ struct mp_emit {
 };
 
 /* A byte source. read returns bytes read (> 0), 0 at the end, or -1 on
- * error, after which error() describes it. */
+ * error, after which error() describes it. seek, when not NULL, moves to
+ * offset from whence (SEEK_SET, SEEK_CUR, SEEK_END) like lseek and returns
+ * the new offset, or -1 on error; only a regular file offers it. */
 struct mp_reader {
 	long (*read)(void *ctx, void *buf, size_t n);
 	const char *(*error)(void *ctx);
+	int64_t (*seek)(void *ctx, int64_t offset, int whence);
 	void *ctx;
 };
 

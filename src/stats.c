@@ -14,6 +14,8 @@ static const char *const kind_names[MP_NK__COUNT] = {
 	[MP_NK_LIMIT] = "limit",
 	[MP_NK_RULE_ERROR] = "rule-error",
 	[MP_NK_SCAN_ERROR] = "scan-error",
+	[MP_NK_ARCHIVE_ERROR] = "archive-error",
+	[MP_NK_ENCRYPTED] = "encrypted",
 	[MP_NK_ERROR] = "error",
 };
 
@@ -58,6 +60,9 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 {
 	into->files += from->files;
 	into->bytes += from->bytes;
+	into->expanded += from->expanded;
+	into->archives += from->archives;
+	into->members += from->members;
 	into->findings += from->findings;
 	into->unreported += from->unreported;
 	for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {

@@ -6,14 +6,16 @@
 #include <stdint.h>
 
 enum mp_notice_kind {
-	MP_NK_UNREADABLE,   /* open or stat refused */
-	MP_NK_READ_ERROR,   /* read failed part way */
-	MP_NK_SPECIAL_FILE, /* FIFO, socket or device: never opened */
-	MP_NK_SYMLINK_LOOP, /* a followed link leads back to an ancestor */
-	MP_NK_LIMIT,        /* a named limit stopped part of the work */
-	MP_NK_RULE_ERROR,   /* a rule or rule file was rejected */
-	MP_NK_SCAN_ERROR,   /* the matcher failed */
-	MP_NK_ERROR,        /* anything else */
+	MP_NK_UNREADABLE,    /* open or stat refused */
+	MP_NK_READ_ERROR,    /* read failed part way */
+	MP_NK_SPECIAL_FILE,  /* FIFO, socket or device: never opened */
+	MP_NK_SYMLINK_LOOP,  /* a followed link leads back to an ancestor */
+	MP_NK_LIMIT,         /* a named limit stopped part of the work */
+	MP_NK_RULE_ERROR,    /* a rule or rule file was rejected */
+	MP_NK_SCAN_ERROR,    /* the matcher failed */
+	MP_NK_ARCHIVE_ERROR, /* an archive or compressed stream is damaged, truncated or unsupported */
+	MP_NK_ENCRYPTED,     /* an encrypted archive member was not scanned */
+	MP_NK_ERROR,         /* anything else */
 	MP_NK__COUNT
 };
 
@@ -34,7 +36,10 @@ struct mp_prof {
 
 struct mp_stats {
 	uint64_t files;      /* objects opened and scanned */
-	uint64_t bytes;      /* bytes scanned */
+	uint64_t bytes;      /* bytes read from the inputs (files and stdin) */
+	uint64_t expanded;   /* bytes unpacked from archives and compressed streams, every level */
+	uint64_t archives;   /* archives and compressed streams opened */
+	uint64_t members;    /* archive members whose data was read */
 	uint64_t findings;   /* written */
 	uint64_t *by_rule;   /* nrules counters of written findings */
 	uint64_t unreported; /* counted, not written (findings-per-rule) */

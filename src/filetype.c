@@ -1,0 +1,220 @@
+/* filetype.c - magic numbers. */
+#include "mp_config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "filetype.h"
+
+static const char *const names[MP_FT__COUNT] = {
+	[MP_FT_PLAIN] = "plain", [MP_FT_GZIP] = "gzip",         [MP_FT_BZIP2] = "bzip2",
+	[MP_FT_XZ] = "xz",       [MP_FT_LZMA] = "lzma",         [MP_FT_ZSTD] = "zstd",
+	[MP_FT_LZ4] = "lz4",     [MP_FT_COMPRESS] = "compress", [MP_FT_LZIP] = "lzip",
+	[MP_FT_ZIP] = "zip",     [MP_FT_TAR] = "tar",           [MP_FT_CPIO] = "cpio",
+	[MP_FT_7ZIP] = "7zip",   [MP_FT_RAR] = "rar",           [MP_FT_ISO9660] = "iso9660",
+	[MP_FT_AR] = "ar",       [MP_FT_XAR] = "xar",           [MP_FT_CAB] = "cab",
+	[MP_FT_LHA] = "lha",     [MP_FT_RPM] = "rpm",           [MP_FT_WARC] = "warc",
+};
+
+const char *mp_filetype_name(enum mp_filetype t)
+{
+	return (unsigned)t < MP_FT__COUNT ? names[t] : "unknown";
+}
+
+bool mp_filetype_is_compressed(enum mp_filetype t)
+{
+	return t >= MP_FT_GZIP && t <= MP_FT_LZIP;
+}
+
+bool mp_filetype_is_container(enum mp_filetype t)
+{
+	return t > MP_FT_PLAIN && t < MP_FT__COUNT;
+}
+
+/* p[off..off+len) equals sig. */
+static bool at(const unsigned char *p, size_t n, size_t off, const char *sig, size_t len)
+{
+	return n >= off + len && memcmp(p + off, sig, len) == 0;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A tar header: the checksum field holds the sum of the header's bytes,
+ * counting the field itself as eight spaces. Old (v7) archives have no
+ * other signature. Both the unsigned and the signed sum are accepted, as
+ * old implementations differ. */
+static bool tar_checksum_ok(const unsigned char *h)
+{
+	uint64_t want = 0;
+	unsigned long usum = 0;
+	long ssum = 0;
+	int digits = 0, i = 148;
+
+	while (i < 156 && h[i] == ' ')
+		i++;
+	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+		want = want * 8 + (uint64_t)(h[i] - '0');
+	if (digits == 0)
+		return false;
+	for (; i < 156; i++)
+		if (h[i] != ' ' && h[i] != '\0')
+			return false;
+	for (i = 0; i < 512; i++) {
+		unsigned char c = (i >= 148 && i < 156) ? ' ' : h[i];
+		usum += c;
+		ssum += (signed char)c;
+	}
+	return h[0] != '\0' && (want == usum || (long)want == ssum);
+}
+
+/* A binary cpio header (magic 070707 as a 16-bit number, either byte
+ * order): the name that follows must end with its NUL where the header says. */
+static bool cpio_binary(const unsigned char *p, size_t n)
+{
+	unsigned namesize;
+
+	if (n < 26)
+		return false;
+	if (p[0] == 0xc7 && p[1] == 0x71)
+		namesize = (unsigned)p[20] | (unsigned)p[21] << 8;
+	else if (p[0] == 0x71 && p[1] == 0xc7)
+		namesize = (unsigned)p[20] << 8 | (unsigned)p[21];
+	else
+		return false;
+	return namesize >= 2 && namesize <= 4096 && n >= 26 + namesize && p[26 + namesize - 1] == '\0' &&
+	       memchr(p + 26, '\0', namesize - 1) == NULL;
+}
+
+/* "LZMA alone": a properties byte, a dictionary size, an uncompressed size
+ * (all ones when unknown), then range-coder data whose first byte is 0.
+ * The format has no signature, so only the properties every common encoder
+ * writes (lc=3, lp=0, pb=2: 0x5d) are recognised. */
+static bool lzma_alone(const unsigned char *p, size_t n)
+{
+	uint32_t dict;
+	bool pow2ish = false;
+
+	if (n < 14 || p[0] != 0x5d || p[13] != 0)
+		return false;
+	dict = le32(p + 1);
+	for (int k = 12; k <= 30 && !pow2ish; k++)
+		pow2ish = dict == (UINT32_C(1) << k) || dict == (UINT32_C(1) << k) + (UINT32_C(1) << (k - 1));
+	if (!pow2ish)
+		return false;
+	/* Size unknown (all 0xff), or below 2^48. */
+	if (memcmp(p + 5, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0)
+		return true;
+	return p[11] == 0 && p[12] == 0;
+}
+
+static bool lha(const unsigned char *p, size_t n)
+{
+	if (n < 22 || p[2] != '-' || p[3] != 'l' || p[6] != '-')
+		return false;
+	if (p[4] == 'h')
+		return (p[5] >= '0' && p[5] <= '7') || p[5] == 'd';
+	if (p[4] == 'z')
+		return p[5] == 's' || p[5] == '4' || p[5] == '5';
+	return false;
+}
+
+enum mp_filetype mp_filetype_detect(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	if (n < 4)
+		return MP_FT_PLAIN;
+	switch (p[0]) {
+	case 0x1f:
+		if (p[1] == 0x8b && p[2] == 8 && (p[3] & 0xe0) == 0)
+			return MP_FT_GZIP;
+		if (p[1] == 0x9d && (p[2] & 0x60) == 0 && (p[2] & 0x1f) >= 9 && (p[2] & 0x1f) <= 16)
+			return MP_FT_COMPRESS;
+		break;
+	case 'B':
+		if (at(p, n, 0, "BZh", 3) && p[3] >= '1' && p[3] <= '9' &&
+		    (at(p, n, 4, "\x31\x41\x59\x26\x53\x59", 6) ||
+		     at(p, n, 4, "\x17\x72\x45\x38\x50\x90", 6)))
+			return MP_FT_BZIP2;
+		break;
+	case 0xfd:
+		if (at(p, n, 0,
+		       "\xfd"
+		       "7zXZ\0",
+		       6))
+			return MP_FT_XZ;
+		break;
+	case 0x28:
+		if (at(p, n, 0, "\x28\xb5\x2f\xfd", 4))
+			return MP_FT_ZSTD;
+		break;
+	case 0x04:
+		if (at(p, n, 0, "\x04\x22\x4d\x18", 4))
+			return MP_FT_LZ4;
+		break;
+	case 0x02:
+		if (at(p, n, 0, "\x02\x21\x4c\x18", 4))
+			return MP_FT_LZ4; /* the legacy frame */
+		break;
+	case 'L':
+		if (at(p, n, 0, "LZIP", 4) && n >= 5 && p[4] <= 1)
+			return MP_FT_LZIP;
+		break;
+	case 'P':
+		if (at(p, n, 0, "PK\3\4", 4) || at(p, n, 0, "PK\5\6", 4) ||
+		    at(p, n, 0, "PK\7\x08PK\3\4", 8) || at(p, n, 0, "PK00PK\3\4", 8))
+			return MP_FT_ZIP;
+		break;
+	case '0':
+		if (at(p, n, 0, "070707", 6) || at(p, n, 0, "070701", 6) || at(p, n, 0, "070702", 6))
+			return MP_FT_CPIO;
+		break;
+	case '7':
+		if (at(p, n, 0, "7z\xbc\xaf\x27\x1c", 6))
+			return MP_FT_7ZIP;
+		break;
+	case 'R':
+		if (at(p, n, 0, "Rar!\x1a\x07\x00", 7) || at(p, n, 0, "Rar!\x1a\x07\x01\x00", 8))
+			return MP_FT_RAR;
+		break;
+	case '!':
+		if (at(p, n, 0, "!<arch>\n", 8))
+			return MP_FT_AR;
+		break;
+	case 'x':
+		if (at(p, n, 0, "xar!", 4) && n >= 8 && p[6] == 0 && p[7] == 1)
+			return MP_FT_XAR;
+		break;
+	case 'M':
+		if (at(p, n, 0, "MSCF\0\0\0\0", 8))
+			return MP_FT_CAB;
+		break;
+	case 0xed:
+		if (at(p, n, 0, "\xed\xab\xee\xdb", 4) && n >= 5 && (p[4] == 3 || p[4] == 4))
+			return MP_FT_RPM;
+		break;
+	case 'W':
+		if (at(p, n, 0, "WARC/1.0\r\n", 10) || at(p, n, 0, "WARC/1.1\r\n", 10))
+			return MP_FT_WARC;
+		break;
+	default: break;
+	}
+	if (lzma_alone(p, n))
+		return MP_FT_LZMA;
+	if (cpio_binary(p, n))
+		return MP_FT_CPIO;
+	if (lha(p, n))
+		return MP_FT_LHA;
+	if (n >= 512) {
+		if (at(p, n, 257, "ustar", 5) && (p[262] == '\0' || p[262] == ' '))
+			return MP_FT_TAR;
+		if (tar_checksum_ok(p))
+			return MP_FT_TAR;
+	}
+	if (at(p, n, 32769, "CD001", 5))
+		return MP_FT_ISO9660;
+	return MP_FT_PLAIN;
+}

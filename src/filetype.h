@@ -1,0 +1,61 @@
+/* filetype.h - what a byte stream is, decided from its first bytes.
+ *
+ * Only magic numbers are used: a fixed signature at a fixed offset, checked
+ * further where a signature is short (a tar header's checksum, the reserved
+ * bits of a gzip or compress header, the first byte of LZMA data). The
+ * decision needs at most MP_FILETYPE_PEEK bytes; fewer are enough for
+ * everything but tar (512) and ISO 9660 (32774).
+ *
+ * Pure functions, safe from any thread.
+ */
+#ifndef MP_FILETYPE_H
+#define MP_FILETYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Bytes from the start of a stream that mp_filetype_detect may look at:
+ * the ISO 9660 signature "CD001" ends at offset 32774. */
+#define MP_FILETYPE_PEEK 32774
+
+enum mp_filetype {
+	MP_FT_PLAIN, /* none of the below: scanned as it is */
+	/* compressed streams: one file inside */
+	MP_FT_GZIP,
+	MP_FT_BZIP2,
+	MP_FT_XZ,
+	MP_FT_LZMA, /* the legacy .lzma ("LZMA alone") format */
+	MP_FT_ZSTD,
+	MP_FT_LZ4,
+	MP_FT_COMPRESS, /* Unix compress, .Z */
+	MP_FT_LZIP,
+	/* archives: named members */
+	MP_FT_ZIP, /* and jar, war, ear, apk, docx, xlsx, pptx, odt, epub */
+	MP_FT_TAR, /* ustar, GNU, pax, and v7 (recognised by its checksum) */
+	MP_FT_CPIO,
+	MP_FT_7ZIP,
+	MP_FT_RAR,
+	MP_FT_ISO9660,
+	MP_FT_AR, /* and .deb */
+	MP_FT_XAR,
+	MP_FT_CAB,
+	MP_FT_LHA,
+	MP_FT_RPM,
+	MP_FT_WARC,
+	MP_FT__COUNT
+};
+
+/* The type of the stream whose first n bytes are p. n may be less than
+ * MP_FILETYPE_PEEK only when the stream is that short. */
+enum mp_filetype mp_filetype_detect(const void *p, size_t n);
+
+/* A short lowercase name ("gzip", "zip", "iso9660"), for messages. */
+const char *mp_filetype_name(enum mp_filetype t);
+
+/* A compressed stream (one file inside, no names). */
+bool mp_filetype_is_compressed(enum mp_filetype t);
+
+/* Anything libarchive is to open: a compressed stream or an archive. */
+bool mp_filetype_is_container(enum mp_filetype t);
+
+#endif

@@ -1,0 +1,58 @@
+/* unpack.h - archives and compressed streams, opened from the stream.
+ *
+ * mp_unpack_scan takes one top-level input (a file or standard input) as a
+ * byte source. It reads the first bytes (the peek) and asks filetype.c what
+ * they are. Plain content goes to the matcher (mp_scan_stream), the peeked
+ * bytes first. An archive or a compressed stream is opened with libarchive
+ * from the same source, through read callbacks that hand over the peeked
+ * bytes first: nothing is written to disk and nothing is read twice. Each
+ * regular-file member is handled the same way, recursively: its first bytes
+ * are peeked from archive_read_data, and it is either opened as a nested
+ * archive (up to archive-depth) or scanned. Only one stream is scanned at a
+ * time, so the matcher's one segment buffer serves every level.
+ *
+ * Member names are data: they are put in the location's chain and never used
+ * as paths. Links, directories and devices inside archives are skipped.
+ *
+ * Limits (caps.h, budget.h): archive-depth, member-size, expanded-size,
+ * compression-ratio (past ratio-grace), archive-entries, input-time. Each
+ * produces a `limit` notice with the chain where it stopped; findings made
+ * before are kept. Damaged, truncated or unsupported archives produce
+ * `archive-error` notices and encrypted members `encrypted` notices, with
+ * libarchive's message; what was readable before the damage is scanned.
+ *
+ * Memory: one BLOCK (64 KiB) buffer per nesting level, plus what libarchive
+ * keeps for each open archive (see doc/internals.md).
+ */
+#ifndef MP_UNPACK_H
+#define MP_UNPACK_H
+
+#include <stdint.h>
+
+#include "scan.h"
+
+/* What one input gave. */
+struct mp_unpack_counts {
+	uint64_t input;    /* bytes read from the input itself */
+	uint64_t expanded; /* bytes unpacked from archives and compressed streams, every level */
+	uint64_t archives; /* archives and compressed streams opened */
+	uint64_t members;  /* archive members (and decompressed files) whose data was read */
+};
+
+struct mp_unpacker;
+
+/* An unpacker for one worker thread. e, s and emit are borrowed and must
+ * outlive it; notices go to emit->notice, findings through s. NULL when out
+ * of memory. Not shared between threads. */
+struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner *s,
+				    const struct mp_emit *emit);
+void mp_unpacker_free(struct mp_unpacker *u);
+
+/* Scan one top-level input read from rd (owned by the caller; rd->seek may
+ * be NULL) at loc (path only: loc->nchain must be 0). Read errors, limits
+ * and damaged archives become notices; the rest of the input is still
+ * scanned where possible. Fills *out. */
+void mp_unpack_scan(struct mp_unpacker *u, const struct mp_loc *loc, const struct mp_reader *rd,
+		    struct mp_unpack_counts *out);
+
+#endif

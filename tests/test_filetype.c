@@ -1,0 +1,205 @@
+/* test_filetype.c - magic-byte detection. */
+#include "mp_config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filetype.h"
+
+static enum mp_filetype det(const char *p, size_t n)
+{
+	return mp_filetype_detect(p, n);
+}
+
+#define DET(lit) det(lit, sizeof lit - 1)
+
+Test(filetype, compressed_streams)
+{
+	cr_assert_eq(DET("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"), MP_FT_GZIP);
+	cr_assert_eq(DET("\x1f\x8b\x08\x08rest"), MP_FT_GZIP); /* FNAME flag */
+	cr_assert_eq(DET("BZh91AY&SY\x01\x02"), MP_FT_BZIP2);
+	cr_assert_eq(DET("BZh1\x17\x72\x45\x38\x50\x90"), MP_FT_BZIP2); /* empty stream */
+	cr_assert_eq(DET("\xfd" "7zXZ\0\0\x04"), MP_FT_XZ);
+	cr_assert_eq(DET("\x28\xb5\x2f\xfd\x00\x58"), MP_FT_ZSTD);
+	cr_assert_eq(DET("\x04\x22\x4d\x18\x64\x70"), MP_FT_LZ4);
+	cr_assert_eq(DET("\x02\x21\x4c\x18\x00\x00"), MP_FT_LZ4);
+	cr_assert_eq(DET("\x1f\x9d\x90\x73"), MP_FT_COMPRESS);
+	cr_assert_eq(DET("LZIP\x01\x17"), MP_FT_LZIP);
+	/* Python's lzma.FORMAT_ALONE and xz --format=lzma: 8 MiB dictionary,
+	 * size unknown. */
+	cr_assert_eq(DET("\x5d\x00\x00\x80\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x34"), MP_FT_LZMA);
+	/* Size known (11 bytes), 64 KiB dictionary. */
+	cr_assert_eq(DET("\x5d\x00\x00\x01\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x34"), MP_FT_LZMA);
+}
+
+Test(filetype, compressed_near_misses)
+{
+	cr_assert_eq(DET("\x1f\x8b\x07\x00\x00\x00"), MP_FT_PLAIN); /* method is not deflate */
+	cr_assert_eq(DET("\x1f\x8b\x08\x20\x00\x00"), MP_FT_PLAIN); /* reserved flag bit */
+	cr_assert_eq(DET("BZh0" "1AY&SY"), MP_FT_PLAIN);
+	cr_assert_eq(DET("BZh9 is just text here"), MP_FT_PLAIN);
+	cr_assert_eq(DET("\xfd" "7zXZ"), MP_FT_PLAIN); /* cut short */
+	cr_assert_eq(DET("\x1f\x9d\x08\x00"), MP_FT_PLAIN); /* 8 bits: not a compress stream */
+	cr_assert_eq(DET("\x1f\x9d\xf0\x00"), MP_FT_PLAIN); /* reserved bits */
+	cr_assert_eq(DET("LZIP\x07"), MP_FT_PLAIN);
+	/* LZMA: bad dictionary, non-zero first data byte, other properties. */
+	cr_assert_eq(DET("\x5d\x00\x00\x81\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x34"), MP_FT_PLAIN);
+	cr_assert_eq(DET("\x5d\x00\x00\x80\x00\xff\xff\xff\xff\xff\xff\xff\xff\x01\x34"), MP_FT_PLAIN);
+	cr_assert_eq(DET("\x5e\x00\x00\x80\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x34"), MP_FT_PLAIN);
+	cr_assert_eq(DET("\x5d\x00\x00\x80\x00\x0b\x00\x00\x00\x00\x00\x01\x00\x00\x34"), MP_FT_PLAIN);
+}
+
+Test(filetype, archives_by_leading_magic)
+{
+	cr_assert_eq(DET("PK\x03\x04\x14\x00\x08\x00"), MP_FT_ZIP);
+	cr_assert_eq(DET("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), MP_FT_ZIP); /* empty zip */
+	cr_assert_eq(DET("PK\x07\x08PK\x03\x04\x14\x00"), MP_FT_ZIP);                    /* spanned marker */
+	cr_assert_eq(DET("070701000000"), MP_FT_CPIO);
+	cr_assert_eq(DET("070702000000"), MP_FT_CPIO);
+	cr_assert_eq(DET("070707000000"), MP_FT_CPIO);
+	cr_assert_eq(DET("7z\xbc\xaf\x27\x1c\x00\x04"), MP_FT_7ZIP);
+	cr_assert_eq(DET("Rar!\x1a\x07\x00\xcf"), MP_FT_RAR);
+	cr_assert_eq(DET("Rar!\x1a\x07\x01\x00\x33"), MP_FT_RAR);
+	cr_assert_eq(DET("!<arch>\ndebian-binary   "), MP_FT_AR);
+	cr_assert_eq(DET("xar!\x00\x1c\x00\x01"), MP_FT_XAR);
+	cr_assert_eq(DET("MSCF\0\0\0\0\x40\x00"), MP_FT_CAB);
+	cr_assert_eq(DET("\xed\xab\xee\xdb\x03\x00"), MP_FT_RPM);
+	cr_assert_eq(DET("WARC/1.0\r\nWARC-Type: warcinfo\r\n"), MP_FT_WARC);
+	cr_assert_eq(DET("\x22\x0b-lh5-\x10\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x20\x01\x05" "a.txt"), MP_FT_LHA);
+	cr_assert_eq(DET("\x22\x0b-lz4-\x10\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x20\x01\x05" "a.txt"), MP_FT_LHA);
+}
+
+Test(filetype, archive_near_misses)
+{
+	cr_assert_eq(DET("PK is a prefix of many words"), MP_FT_PLAIN);
+	cr_assert_eq(DET("PK\x01\x02 central directory alone"), MP_FT_PLAIN);
+	cr_assert_eq(DET("0707 is a date"), MP_FT_PLAIN);
+	cr_assert_eq(DET("Rar!\x1a\x07\x02\x00"), MP_FT_PLAIN);
+	cr_assert_eq(DET("!<thin>\n"), MP_FT_PLAIN);
+	cr_assert_eq(DET("xar!\x00\x1c\x00\x02"), MP_FT_PLAIN);
+	cr_assert_eq(DET("MSCF is a name"), MP_FT_PLAIN);
+	cr_assert_eq(DET("WARC/2.0\r\n"), MP_FT_PLAIN);
+	cr_assert_eq(DET("\x22\x0b-lh9-\x10\x00\x00\x00\x20\x00\x00\x00\x00\x00\x00\x20\x01\x05" "a.txt"),
+		     MP_FT_PLAIN);
+	cr_assert_eq(DET(""), MP_FT_PLAIN);
+	cr_assert_eq(DET("\x1f"), MP_FT_PLAIN);
+	cr_assert_eq(DET("hello, world\n"), MP_FT_PLAIN);
+}
+
+Test(filetype, binary_cpio_either_byte_order)
+{
+	unsigned char h[40] = {0};
+
+	/* Little-endian: magic 0x71c7, name size 6 ("a.txt" and its NUL). */
+	h[0] = 0xc7;
+	h[1] = 0x71;
+	h[20] = 6;
+	memcpy(h + 26, "a.txt", 6);
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_CPIO);
+	/* Big-endian. */
+	h[0] = 0x71;
+	h[1] = 0xc7;
+	h[20] = 0;
+	h[21] = 6;
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_CPIO);
+	/* The name does not end where the header says. */
+	h[21] = 4;
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_PLAIN);
+	h[21] = 6;
+	h[28] = '\0'; /* NUL inside the name */
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_PLAIN);
+}
+
+/* A tar header for `name` with the checksum computed, `magic` (6 bytes) at
+ * 257 or nothing there. */
+static void tar_header(unsigned char h[512], const char *name, const char *magic)
+{
+	unsigned sum = 0;
+
+	memset(h, 0, 512);
+	memcpy(h, name, strlen(name));
+	memcpy(h + 100, "0000644", 8);
+	memcpy(h + 108, "0001750", 8);
+	memcpy(h + 116, "0001750", 8);
+	memcpy(h + 124, "00000000013", 12);
+	memcpy(h + 136, "14656422365", 12);
+	h[156] = '0';
+	if (magic)
+		memcpy(h + 257, magic, 6);
+	memset(h + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+	h[155] = ' ';
+}
+
+Test(filetype, tar_ustar_gnu_and_v7)
+{
+	unsigned char h[1024];
+
+	memset(h, 0, sizeof h);
+	tar_header(h, "a.txt", "ustar");
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_TAR);
+	tar_header(h, "a.txt", "ustar ");
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_TAR);
+	/* v7: no magic, recognised by the checksum alone. */
+	tar_header(h, "a.txt", NULL);
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_TAR);
+	h[0] = 'b'; /* the checksum no longer holds */
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_PLAIN);
+	/* Fewer than 512 bytes: never a tar. */
+	tar_header(h, "a.txt", "ustar");
+	cr_assert_eq(mp_filetype_detect(h, 511), MP_FT_PLAIN);
+	/* All zeros (the end of an archive, or just zeros) is not a header. */
+	memset(h, 0, sizeof h);
+	cr_assert_eq(mp_filetype_detect(h, sizeof h), MP_FT_PLAIN);
+}
+
+Test(filetype, iso9660_signature_at_32769)
+{
+	unsigned char *p = calloc(1, 40000);
+
+	cr_assert_not_null(p);
+	memcpy(p + 32769, "CD001", 5);
+	p[32768] = 1;
+	cr_assert_eq(mp_filetype_detect(p, 40000), MP_FT_ISO9660);
+	cr_assert_eq(mp_filetype_detect(p, MP_FILETYPE_PEEK), MP_FT_ISO9660);
+	cr_assert_eq(mp_filetype_detect(p, MP_FILETYPE_PEEK - 1), MP_FT_PLAIN);
+	memcpy(p + 32769, "CD002", 5);
+	cr_assert_eq(mp_filetype_detect(p, 40000), MP_FT_PLAIN);
+	free(p);
+}
+
+Test(filetype, text_that_mentions_magic_is_plain)
+{
+	char buf[600];
+
+	memset(buf, 'a', sizeof buf);
+	memcpy(buf + 257, "ustaR", 5);
+	cr_assert_eq(mp_filetype_detect(buf, sizeof buf), MP_FT_PLAIN);
+	cr_assert_eq(DET("# 1f8b: the gzip magic, PK\\3\\4 the zip one\n"), MP_FT_PLAIN);
+}
+
+Test(filetype, names_and_classes)
+{
+	for (int t = 0; t < MP_FT__COUNT; t++) {
+		const char *n = mp_filetype_name((enum mp_filetype)t);
+		cr_assert_not_null(n);
+		cr_assert_gt(strlen(n), 0);
+		for (int u = t + 1; u < MP_FT__COUNT; u++)
+			cr_assert_str_neq(n, mp_filetype_name((enum mp_filetype)u));
+	}
+	cr_assert_str_eq(mp_filetype_name(MP_FT_GZIP), "gzip");
+	cr_assert_str_eq(mp_filetype_name(MP_FT__COUNT), "unknown");
+	cr_assert(mp_filetype_is_compressed(MP_FT_GZIP));
+	cr_assert(mp_filetype_is_compressed(MP_FT_LZIP));
+	cr_assert_not(mp_filetype_is_compressed(MP_FT_ZIP));
+	cr_assert_not(mp_filetype_is_compressed(MP_FT_PLAIN));
+	cr_assert(mp_filetype_is_container(MP_FT_ZIP));
+	cr_assert(mp_filetype_is_container(MP_FT_XZ));
+	cr_assert(mp_filetype_is_container(MP_FT_WARC));
+	cr_assert_not(mp_filetype_is_container(MP_FT_PLAIN));
+	cr_assert_not(mp_filetype_is_container(MP_FT__COUNT));
+}
