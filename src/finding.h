@@ -27,10 +27,9 @@ struct mp_finding {
 	uint64_t length;               /* of the secret, in bytes */
 	uint64_t line, column;         /* 1-based; column counts bytes */
 	uint64_t end_line, end_column; /* position just past the secret (exclusive) */
-	double entropy;
-	bool test_value;
-	/* matches one of the rule's documented example values */ /* Shannon, bits per byte, of the secret */
-	const char *secret; /* borrowed: the raw value, secret_len bytes */
+	double entropy;                /* Shannon, bits per byte, of the secret */
+	bool test_value;               /* matches one of the rule's documented example values */
+	const char *secret;            /* borrowed: the raw value, secret_len bytes */
 	size_t secret_len;
 	const char *redacted; /* borrowed: NUL-terminated, valid UTF-8 */
 	const char *context;  /* borrowed: one line, other secrets masked; valid UTF-8 */
