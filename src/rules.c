@@ -151,6 +151,19 @@ static char *want_string(struct ctx *c, yaml_node_t *v, const char *id, const ch
 	return d;
 }
 
+/* A boolean: true/yes or false/no. */
+static void want_bool(struct ctx *c, yaml_node_t *v, const char *id, const char *key, bool *out)
+{
+	const char *s = scalar(v);
+
+	if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+		*out = true;
+	else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+		*out = false;
+	else
+		rule_error(c, v, id, "'%s' must be true or false", key);
+}
+
 static int want_uint(struct ctx *c, yaml_node_t *v, const char *id, const char *key, unsigned long min,
 		     unsigned long max, uint32_t *out)
 {
@@ -297,21 +310,9 @@ static void parse_keywords(struct ctx *c, yaml_node_t *v, struct mp_rule *r)
 			want_uint(c, val, r->id, "keywords.distance", 1, MP_RULE_KW_DISTANCE_MAX,
 				  &r->kw_distance);
 		} else if (strcmp(key, "required") == 0) {
-			const char *s = scalar(val);
-			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
-				r->kw_required = true;
-			else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
-				r->kw_required = false;
-			else
-				rule_error(c, val, r->id, "'keywords.required' must be true or false");
+			want_bool(c, val, r->id, "keywords.required", &r->kw_required);
 		} else if (strcmp(key, "same_line") == 0) {
-			const char *s = scalar(val);
-			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
-				r->kw_same_line = true;
-			else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
-				r->kw_same_line = false;
-			else
-				rule_error(c, val, r->id, "'keywords.same_line' must be true or false");
+			want_bool(c, val, r->id, "keywords.same_line", &r->kw_same_line);
 		} else {
 			rule_error(c, k, r->id, "unknown key 'keywords.%s'", key);
 		}
@@ -485,12 +486,7 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 		} else if (strcmp(key, "keywords") == 0) {
 			parse_keywords(c, v, &r);
 		} else if (strcmp(key, "yields") == 0) {
-			if (s && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
-				r.yields = true;
-			else if (s && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
-				r.yields = false;
-			else
-				rule_error(c, v, r.id, "'yields' must be true or false");
+			want_bool(c, v, r.id, "yields", &r.yields);
 		} else if (strcmp(key, "negative_keywords") == 0) {
 			parse_negative_keywords(c, v, &r);
 		} else if (strcmp(key, "test_values") == 0) {
