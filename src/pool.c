@@ -58,7 +58,36 @@ struct fd_reader {
 	uint64_t left;
 	uint64_t size; /* from fstat, when sized */
 	int err;
+	/* A sparse file (fewer blocks than its size): holes are handed on as
+	 * zeros made here, not read, since the kernel zero-filling them
+	 * inside read() was most of the time such a file took. */
+	bool sparse;
+	uint64_t hole_end; /* [pos, hole_end) is known to be a hole */
+	uint64_t data_end; /* [pos, data_end) is known to hold data */
 };
+
+/* Sparse file at pos: find out whether a hole or data comes next, and how
+ * far it goes. On any error the rest is simply read. */
+static void fd_probe(struct fd_reader *r, uint64_t pos)
+{
+	off_t d = lseek(r->fd, (off_t)pos, SEEK_DATA);
+
+	if (d < 0) {
+		if (errno == ENXIO) /* only a hole up to the end */
+			r->hole_end = r->size;
+		else
+			r->sparse = false;
+	} else if ((uint64_t)d > pos) {
+		r->hole_end = (uint64_t)d;
+	} else {
+		off_t h = lseek(r->fd, (off_t)pos, SEEK_HOLE);
+		r->data_end = h < 0 ? r->size : (uint64_t)h;
+		if (h < 0)
+			r->sparse = false;
+	}
+	if (lseek(r->fd, (off_t)pos, SEEK_SET) < 0)
+		r->sparse = false;
+}
 
 static long fd_read(void *ctx, void *buf, size_t n)
 {
@@ -67,6 +96,22 @@ static long fd_read(void *ctx, void *buf, size_t n)
 
 	if (r->sized && r->left == 0)
 		return 0;
+	if (r->sparse) {
+		uint64_t pos = r->size - r->left;
+		if (pos >= r->hole_end && pos >= r->data_end)
+			fd_probe(r, pos);
+		if (r->sparse && pos < r->hole_end) {
+			size_t z = r->hole_end - pos < n ? (size_t)(r->hole_end - pos) : n;
+			memset(buf, 0, z);
+			r->left -= z;
+			if (pos + z == r->hole_end && r->left > 0 &&
+			    lseek(r->fd, (off_t)r->hole_end, SEEK_SET) < 0)
+				r->sparse = false;
+			return (long)z;
+		}
+		if (r->sparse && r->data_end - pos < n)
+			n = (size_t)(r->data_end - pos);
+	}
 	do
 		k = read(r->fd, buf, n);
 	while (k < 0 && errno == EINTR);
@@ -89,6 +134,7 @@ static int64_t fd_seek(void *ctx, int64_t offset, int whence)
 		return -1;
 	}
 	r->left = (uint64_t)at >= r->size ? 0 : r->size - (uint64_t)at;
+	r->hole_end = r->data_end = 0; /* probe again from the new place */
 	return (int64_t)at;
 }
 
@@ -146,6 +192,7 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 		fr.sized = sb.st_size > 0;
 		fr.left = (uint64_t)sb.st_size;
 		fr.size = (uint64_t)sb.st_size;
+		fr.sparse = fr.sized && (uint64_t)sb.st_blocks * 512 < (uint64_t)sb.st_size;
 		/* Seeking is offered to libarchive only where it is needed (a
 		 * 7-Zip archive): a regular file whose size is known. */
 		if (fr.sized)

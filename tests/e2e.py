@@ -345,6 +345,26 @@ class Scripted(unittest.TestCase):
             self.assertEqual(f["location"]["column"], 5)
         self.assertEqual(recs[-1]["bytes"], len(body))
 
+    def test_sparse_file_holes_are_zeros_at_the_right_offsets(self):
+        """Holes are handed on as zeros without reading them: the values
+        between and after them keep their exact offsets and lines."""
+        p = os.path.join(self.d, "sparse.bin")
+        mib = 1 << 20
+        planted = [3 * mib + 7, 9 * mib - 25, 40 * mib + 1, 64 * mib - 30]
+        with open(p, "wb") as f:
+            f.truncate(64 * mib)
+            for i, off in enumerate(planted):
+                f.seek(off - 1)
+                f.write(b"\n" + AKID.encode() + b"\n" * (i + 1))
+        if os.stat(p).st_blocks * 512 >= os.path.getsize(p):
+            self.skipTest("this file system does not keep holes")
+        code, _, _, recs = scan(self, ["--limit", "segment-size=1M", "sparse.bin"], cwd=self.d)
+        got = sorted((f["location"]["offset"], f["location"]["line"], f["location"]["column"])
+                     for f in findings(recs))
+        want = [(off, sum(range(1, i + 1)) + i + 2, 1) for i, off in enumerate(planted)]
+        self.assertEqual(got, want)
+        self.assertEqual(recs[-1]["bytes"], 64 * mib)
+
     def test_non_utf8_and_quoted_paths(self):
         raw = os.path.join(self.d.encode(), b"bad\xff\"name\n.env")
         with open(raw, "wb") as f:
