@@ -35,9 +35,10 @@ enum cand_state {
 
 struct cand {
 	uint32_t rule;
-	uint8_t state;     /* enum cand_state */
-	uint8_t conf;      /* enum mp_confidence, once accepted */
-	struct mp_span sp; /* relative to the buffer */
+	uint8_t state;      /* enum cand_state */
+	uint8_t conf;       /* enum mp_confidence, once accepted */
+	uint8_t kw_pending; /* optional keywords not looked at yet (see accepted) */
+	struct mp_span sp;  /* relative to the buffer */
 };
 
 struct mp_scanner {
@@ -314,6 +315,7 @@ static int push_cand(struct mp_scanner *s, uint32_t rule, const struct mp_span *
 	s->cands[s->ncands].rule = rule;
 	s->cands[s->ncands].state = CAND_UNCHECKED;
 	s->cands[s->ncands].conf = 0;
+	s->cands[s->ncands].kw_pending = 0;
 	s->cands[s->ncands].sp = *sp;
 	s->ncands++;
 	return 0;
@@ -486,7 +488,13 @@ static bool accepted(struct mp_scanner *s, size_t i, size_t len)
 	case MP_CHECK_KEPT:
 	case MP_CHECK_NONE: break;
 	}
-	if (r->nkeywords > 0) {
+	if (r->nkeywords > 0 && !r->kw_required && conf >= s->e->min_confidence) {
+		/* Optional keywords only raise the confidence, and nothing can
+		 * drop this value for its confidence: look for them only if the
+		 * finding is written (most of a dump's addresses are only
+		 * counted under findings-per-rule). */
+		c->kw_pending = conf < MP_CONF_HIGH;
+	} else if (r->nkeywords > 0) {
 		bool near = mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send);
 		if (!near && r->kw_required)
 			return false;
@@ -527,6 +535,8 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 			return;
 		}
 	}
+	if (c->kw_pending && mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send))
+		conf++;
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
 		notice(s, "limit",
 		       "findings-per-object limit (%llu) reached at byte %llu; the rest of the object was "
