@@ -50,6 +50,10 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 				    "entries read from one archive; the rest of it is skipped"},
 	[MP_CAP_INPUT_TIME] = {"input-time", 300, 0, 604800, 0,
 			       "seconds spent on one input, archives included (0: no limit)"},
+	[MP_CAP_DECODER_MEMORY] =
+		{"decoder-memory", 256 * MiB, 0, 4 * GiB, 1,
+		 "dictionary an xz or lzma stream may declare, in bytes; a larger one is not "
+		 "unpacked (0: no limit)"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

@@ -218,3 +218,74 @@ enum mp_filetype mp_filetype_detect(const void *data, size_t n)
 		return MP_FT_ISO9660;
 	return MP_FT_PLAIN;
 }
+
+/* A multibyte integer of the xz format: 7 bits a byte, low first, at most
+ * 9 bytes. Returns the bytes used, or 0. */
+static size_t xz_varint(const unsigned char *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n && i < 9; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if ((p[i] & 0x80) == 0) {
+			*out = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* The LZMA2 dictionary of the first block: the stream header is 12 bytes,
+ * then the block header: its size, flags (filter count, optional sizes),
+ * then each filter's id, property size and properties. */
+static uint64_t xz_dict(const unsigned char *p, size_t n)
+{
+	size_t i = 12, end;
+	uint64_t v, id, psize;
+	unsigned filters;
+
+	if (n < 14 || p[i] == 0) /* no block: an empty stream's index */
+		return 0;
+	end = 12 + ((size_t)p[i] + 1) * 4;
+	if (end > n)
+		return 0;
+	filters = (p[i + 1] & 3) + 1;
+	i += 2;
+	for (int bit = 6; bit <= 7; bit++) {
+		if (p[13] & (1u << bit)) {
+			size_t k = xz_varint(p + i, end - i, &v);
+			if (k == 0)
+				return 0;
+			i += k;
+		}
+	}
+	for (unsigned f = 0; f < filters; f++) {
+		size_t k = xz_varint(p + i, end - i, &id);
+		if (k == 0)
+			return 0;
+		i += k;
+		k = xz_varint(p + i, end - i, &psize);
+		if (k == 0 || psize > end - i - k)
+			return 0;
+		i += k;
+		if (id == 0x21 && psize == 1) {
+			unsigned bits = p[i] & 0x3f;
+			if (bits > 40)
+				return 0;
+			return bits == 40 ? UINT32_MAX : (uint64_t)(2 | (bits & 1)) << (bits / 2 + 11);
+		}
+		i += (size_t)psize;
+	}
+	return 0;
+}
+
+uint64_t mp_filetype_decoder_memory(enum mp_filetype t, const void *v, size_t n)
+{
+	const unsigned char *p = v;
+
+	switch (t) {
+	case MP_FT_LZMA: return n >= 5 ? le32(p + 1) : 0;
+	case MP_FT_XZ: return xz_dict(p, n);
+	default: return 0;
+	}
+}

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Bytes from the start of a stream that mp_filetype_detect may look at:
  * the ISO 9660 signature "CD001" ends at offset 32774. */
@@ -57,5 +58,12 @@ bool mp_filetype_is_compressed(enum mp_filetype t);
 
 /* Anything libarchive is to open: a compressed stream or an archive. */
 bool mp_filetype_is_container(enum mp_filetype t);
+
+/* The decoder memory a stream of type t declares in its first n bytes: the
+ * LZMA dictionary of an .lzma header, or of the first block of an .xz
+ * stream (its LZMA2 filter). 0 when the type declares none worth checking
+ * (the other decoders use at most a few MiB, and libzstd refuses windows
+ * over 128 MiB by itself) or the header is not in p. */
+uint64_t mp_filetype_decoder_memory(enum mp_filetype t, const void *p, size_t n);
 
 #endif

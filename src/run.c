@@ -365,7 +365,8 @@ int mp_run_rules_list(const struct mp_settings *s)
 			json_object_object_add(o, "file", json_object_new_string(r->file));
 			json_object_object_add(o, "line", json_object_new_int(r->line));
 			json_object_object_add(o, "examples", json_object_new_int((int)r->nexamples));
-			json_object_object_add(o, "negative_examples", json_object_new_int((int)r->nnegatives));
+			json_object_object_add(o, "negative_examples",
+					       json_object_new_int((int)r->nnegatives));
 			json_object_array_add(arr, o);
 		}
 		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |

@@ -627,6 +627,18 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 			/* An archive that was compressed (a .tar.gz) is named by
 			 * its members alone: the decompressed step leaves the chain. */
 			unsigned keep = st->nchain;
+			uint64_t mem = mp_filetype_decoder_memory(t, st->buf, st->peek);
+			uint64_t cap = u->caps[MP_CAP_DECODER_MEMORY];
+			if (cap != 0 && mem > cap) {
+				/* libarchive sets no memory limit on these decoders:
+				 * the header's word would be taken as it stands. */
+				note(u, st->nchain, "limit",
+				     "decoder-memory limit (%llu bytes): the %s stream declares a %llu-byte "
+				     "dictionary; not unpacked, scanned as plain bytes",
+				     (unsigned long long)cap, mp_filetype_name(t), (unsigned long long)mem);
+				scan_plain(u, st);
+				return;
+			}
 			if (st->decompressed)
 				st->nchain--;
 			if (open_archive(u, st, t))

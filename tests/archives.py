@@ -441,6 +441,26 @@ class Archives(unittest.TestCase):
             results.append((located(recs), noted(recs)))
         self.assertEqual(results[0], results[1])
 
+    def test_decoder_memory_refuses_a_huge_declared_dictionary(self):
+        """An xz stream whose block header declares a 3 GiB dictionary (CRC fixed, so only the
+        size is hostile) is not handed to the decoder; a normal one in the same run is."""
+        import zlib
+        data = bytearray(lzma.compress(BODY, preset=0))
+        hsize = (data[12] + 1) * 4
+        self.assertEqual(data[14:16], b"\x21\x01", "first filter is LZMA2 with one property byte")
+        data[16] = 39  # 3 << 30
+        data[12 + hsize - 4:12 + hsize] = zlib.crc32(bytes(data[12:12 + hsize - 4])).to_bytes(4, "little")
+        self.put("huge.xz", bytes(data))
+        self.put("ok.xz", lzma.compress(BODY, preset=0))
+        code, _, err, recs = e2e.scan(self, ["."], cwd=self.d)
+        # The refused stream is scanned as plain bytes: this small input was stored
+        # uncompressed inside the xz container, so its key is seen there too.
+        self.assertEqual(located(recs), [("./huge.xz", (), 2, 9), ("./ok.xz", ("<decompressed>",), 2, 9)])
+        self.assertEqual(noted(recs), [("limit", "./huge.xz", ())])
+        self.assertIn("decoder-memory limit (268435456 bytes): the xz stream declares a 3221225472-byte",
+                      e2e.notices(recs)[0]["message"])
+        self.assertIn(b"decoder-memory", err)
+
     def test_every_limit_is_in_the_manual(self):
         with open(os.path.join(e2e.SRCDIR, "src", "caps.c")) as f:
             names = re.findall(r'\{"([a-z0-9-]+)", ', f.read())

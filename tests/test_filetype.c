@@ -203,3 +203,33 @@ Test(filetype, names_and_classes)
 	cr_assert_not(mp_filetype_is_container(MP_FT_PLAIN));
 	cr_assert_not(mp_filetype_is_container(MP_FT__COUNT));
 }
+
+/* Headers written by Python's lzma module (liblzma): presets 0 and 6, a
+ * BCJ filter before LZMA2, and the legacy .lzma format. */
+Test(filetype, declared_decoder_memory)
+{
+	static const unsigned char xz0[] = {0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04, 0xe6, 0xd6, 0xb4, 0x46,
+					    0x02, 0x00, 0x21, 0x01, 0x0c, 0x00, 0x00, 0x00, 0x8f, 0x98, 0x41, 0x9c};
+	static const unsigned char xz6[] = {0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04, 0xe6, 0xd6, 0xb4, 0x46,
+					    0x02, 0x00, 0x21, 0x01, 0x16, 0x00, 0x00, 0x00, 0x74, 0x2f, 0xe5, 0xa3};
+	static const unsigned char bcj[] = {0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04, 0xe6, 0xd6,
+					    0xb4, 0x46, 0x02, 0x01, 0x04, 0x00, 0x21, 0x01, 0x10, 0x00,
+					    0x8b, 0x21, 0x6f, 0x49, 0x01, 0x00, 0x00, 0x78};
+	static const unsigned char alone[] = {0x5d, 0x00, 0x00, 0x10, 0x00, 0xff, 0xff,
+					      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00};
+	unsigned char big[sizeof xz0];
+
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, xz0, sizeof xz0), 256u << 10);
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, xz6, sizeof xz6), 8u << 20);
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, bcj, sizeof bcj), 1u << 20, "LZMA2 after a BCJ filter");
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_LZMA, alone, sizeof alone), 1u << 20);
+	memcpy(big, xz0, sizeof big);
+	big[16] = 39; /* 3 << 30: 3 GiB */
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, big, sizeof big), UINT64_C(3) << 30);
+	big[16] = 40;
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, big, sizeof big), UINT32_MAX);
+	big[16] = 41;
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, big, sizeof big), 0, "not a valid dictionary");
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, xz0, 15), 0, "header cut short");
+	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_GZIP, xz0, sizeof xz0), 0);
+}
