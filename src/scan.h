@@ -78,6 +78,15 @@ void mp_scanner_free(struct mp_scanner *s);
 struct mp_prof;
 void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p);
 
+/* Options for the next object the scanner scans; they end with it. */
+#define MP_SCAN_NO_PII 1u /* rules of category pii are not run (binary content) */
+/* The bytes come from an mp_utf16 reader (text.h): offset, length, column
+ * and end_column are reported in bytes of the UTF-16 original (column:
+ * original bytes from the line's start, plus 1). Contexts, redactions and
+ * fingerprints use the UTF-8 text. */
+#define MP_SCAN_UTF16 2u
+void mp_scanner_next_object(struct mp_scanner *s, unsigned flags);
+
 /* Scan data already in memory as one object. Returns findings reported. */
 uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len);
 

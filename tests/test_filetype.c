@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "filetype.h"
+#include "text.h"
 
 static enum mp_filetype det(const char *p, size_t n)
 {
@@ -202,4 +203,90 @@ Test(filetype, names_and_classes)
 	cr_assert(mp_filetype_is_container(MP_FT_WARC));
 	cr_assert_not(mp_filetype_is_container(MP_FT_PLAIN));
 	cr_assert_not(mp_filetype_is_container(MP_FT__COUNT));
+}
+
+/* ---- the UTF-16 transcoder ---- */
+
+Test(utf16, transcodes_every_unit_to_one_character)
+{
+	/* "a", e-acute, U+4E2D, U+1F600 (a pair), a lone high surrogate, "z". */
+	static const unsigned char le[] = {'a', 0, 0xe9, 0, 0x2d, 0x4e, 0x3d, 0xd8, 0x00, 0xde,
+					   0x00, 0xd8, 'z', 0};
+	char out[64];
+	size_t used, n;
+
+	n = mp_utf16_to_utf8(le, sizeof le, false, true, out, &used);
+	cr_assert_eq(used, sizeof le);
+	cr_assert_eq(n, 1 + 2 + 3 + 4 + 3 + 1);
+	cr_assert(memcmp(out, "a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\xef\xbf\xbdz", n) == 0);
+	/* Units back: one per lead byte, two per 4-byte lead. */
+	cr_assert_eq(mp_utf8_units(out, n), sizeof le / 2);
+	/* Additive even when a range is cut inside a character. */
+	for (size_t cut = 0; cut <= n; cut++)
+		cr_assert_eq(mp_utf8_units(out, cut) + mp_utf8_units(out + cut, n - cut), sizeof le / 2);
+	/* Not final: a pending high surrogate or odd byte waits. */
+	n = mp_utf16_to_utf8(le, 8, false, false, out, &used);
+	cr_assert_eq(used, 6);
+	n = mp_utf16_to_utf8(le, 5, false, false, out, &used);
+	cr_assert_eq(used, 4);
+	cr_assert_eq(n, 3);
+	/* Final: an odd last byte becomes U+FFFD. */
+	n = mp_utf16_to_utf8(le, 3, false, true, out, &used);
+	cr_assert_eq(used, 3);
+	cr_assert(memcmp(out, "a\xef\xbf\xbd", n) == 0);
+}
+
+struct bytes_src {
+	const unsigned char *p;
+	size_t n, pos, step;
+};
+
+static long bytes_read(void *ctx, void *buf, size_t n)
+{
+	struct bytes_src *b = ctx;
+	size_t m = b->n - b->pos;
+
+	if (m > b->step)
+		m = b->step;
+	if (m > n)
+		m = n;
+	memcpy(buf, b->p + b->pos, m);
+	b->pos += m;
+	return (long)m;
+}
+
+Test(utf16, reader_streams_in_any_chunks)
+{
+	enum { N = 100000 };
+	unsigned char *be = malloc(2 * N);
+	char *want = malloc(4 * N), *got = malloc(4 * N + 16);
+	size_t wn = 0, used;
+	struct mp_utf16 *t = malloc(sizeof *t);
+
+	cr_assert(be && want && got && t);
+	for (size_t i = 0; i < N; i++) {
+		/* A pattern of ASCII, 2- and 3-byte characters and pairs. */
+		static const unsigned short units[] = {'k', 0xe9, 0x4e2d, 0xd83d, 0xde00, '\n'};
+		unsigned short u = units[i % 6];
+		be[2 * i] = (unsigned char)(u >> 8);
+		be[2 * i + 1] = (unsigned char)u;
+	}
+	wn = mp_utf16_to_utf8(be, 2 * N, true, true, want, &used);
+	for (size_t step = 1; step < 40000; step = step * 3 + 1) {
+		struct bytes_src b = {.p = be, .n = 2 * N, .step = step};
+		struct mp_reader src = {.read = bytes_read, .ctx = &b}, rd;
+		size_t gn = 0;
+		long k;
+		mp_utf16_init(t, &src, true);
+		rd = mp_utf16_reader(t);
+		while ((k = rd.read(rd.ctx, got + gn, step % 7 + 1)) > 0)
+			gn += (size_t)k;
+		cr_assert_eq(k, 0);
+		cr_assert_eq(gn, wn, "step %zu", step);
+		cr_assert(memcmp(got, want, wn) == 0, "step %zu", step);
+	}
+	free(be);
+	free(want);
+	free(got);
+	free(t);
 }
