@@ -104,12 +104,16 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 {
 	enum mp_confidence keep = e->min_confidence;
 	bool keep_tv = e->include_test_values;
+	enum mp_binary_mode keep_bin = e->binary;
+	bool keep_media = e->scan_media;
 
 	size_t reach;
 
 	memset(e, 0, sizeof *e);
 	e->min_confidence = keep;
 	e->include_test_values = keep_tv;
+	e->binary = keep_bin;
+	e->scan_media = keep_media;
 	memcpy(e->caps, caps, sizeof e->caps);
 	e->rules = rs;
 	e->show_secrets = show_secrets;

@@ -28,6 +28,13 @@
 /* Bytes of text shown on each side of a secret in a finding's context. */
 #define MP_CONTEXT_RADIUS 60
 
+/* --binary: what binary content is scanned for. */
+enum mp_binary_mode {
+	MP_BIN_SECRETS, /* every rule but those of category pii (the default) */
+	MP_BIN_ALL,     /* every rule */
+	MP_BIN_SKIP     /* not scanned; counted */
+};
+
 struct mp_engine {
 	struct mp_ruleset *rules; /* borrowed; frozen */
 	struct mp_hsdb hs;        /* owned */
@@ -35,12 +42,15 @@ struct mp_engine {
 	bool show_secrets;                 /* contexts keep secrets in clear */
 	enum mp_confidence min_confidence; /* findings below it are not reported; 0: all */
 	bool include_test_values;          /* report documented example values (marked) */
+	enum mp_binary_mode binary;        /* --binary */
+	bool scan_media;                   /* --media=scan: media is scanned as binary content */
 	size_t back;                       /* overlap kept before a segment's window */
 	size_t fwd;                        /* bytes read past a segment's window */
 };
 
-/* Build the database for rs and derive the overlap. e->min_confidence and
- * e->include_test_values, if set by the caller before the call, are kept;
+/* Build the database for rs and derive the overlap. e->min_confidence,
+ * e->include_test_values, e->binary and e->scan_media, if set by the caller
+ * before the call, are kept;
  * every other field is reset.
  * Returns 0 or -1 (err). */
 int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],

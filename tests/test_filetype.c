@@ -205,6 +205,103 @@ Test(filetype, names_and_classes)
 	cr_assert_not(mp_filetype_is_container(MP_FT__COUNT));
 }
 
+/* ---- content types ---- */
+
+static enum mp_content ct(const void *p, size_t n)
+{
+	return mp_content_detect(p, n);
+}
+
+#define CT(lit) ct(lit, sizeof lit - 1)
+
+Test(content, text_is_decided_without_libmagic)
+{
+	char *big = malloc(MP_FILETYPE_PEEK);
+
+	cr_assert_eq(CT(""), MP_CT_TEXT);
+	cr_assert_eq(CT("key = value\n\tindented\r\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("\xef\xbb\xbfutf-8 with a BOM, caf\xc3\xa9\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("latin-1 caf\xe9\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("\x1b[1mbold\x1b[0m\n"), MP_CT_TEXT); /* escapes */
+	/* Text with a NUL beyond the first MP_CONTENT_SNIFF bytes. */
+	cr_assert_not_null(big);
+	memset(big, 'x', MP_FILETYPE_PEEK);
+	for (size_t i = 79; i < MP_FILETYPE_PEEK; i += 80)
+		big[i] = '\n';
+	big[MP_CONTENT_SNIFF + 100] = '\0';
+	cr_assert_eq(ct(big, MP_FILETYPE_PEEK), MP_CT_TEXT);
+	/* ... but within them it is not text. */
+	big[100] = '\0';
+	cr_assert_neq(ct(big, MP_FILETYPE_PEEK), MP_CT_TEXT);
+	/* Allowed controls in the vector loop's part (over 16 bytes). */
+	for (size_t i = 0; i < 1024; i++)
+		big[i] = "ab\t\x1b[0m\r\n\b\v\fcdefgh"[i % 16];
+	cr_assert_eq(ct(big, 1024), MP_CT_TEXT);
+	/* One in 32 others is still text; more is not. */
+	for (size_t i = 0; i < 1024; i += 32)
+		big[i] = '\x7f';
+	cr_assert_eq(ct(big, 1024), MP_CT_TEXT);
+	big[17] = '\x01';
+	cr_assert_eq(ct(big, 1024), MP_CT_UNSURE);
+		/* Many control characters: not decided here. */
+	memset(big, '\x01', 64);
+	cr_assert_eq(ct(big, 200), MP_CT_UNSURE);
+	free(big);
+}
+
+Test(content, media_signatures)
+{
+	cr_assert_eq(CT("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\xff\xd8\xff\xe0\0\x10JFIF\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("GIF89a\x01\0\x01\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0WEBPVP8 "), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0WAVEfmt "), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0AVI LIST"), MP_CT_MEDIA);
+	cr_assert_eq(CT("BM\x46\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("II*\0\x08\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("MM\0*\0\0\0\x08"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\1\0\1\0\x10\x10\0\0\1\0\x20\0\x68\x04\0\0\x16\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("ID3\x04\0\0\0\0\0\x0a"), MP_CT_MEDIA);
+	cr_assert_eq(CT("fLaC\0\0\0\x22"), MP_CT_MEDIA);
+	cr_assert_eq(CT("OggS\0\x02\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\0\x20" "ftypisom\0\0\x02\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\0\x14" "ftypqt  \0\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\x1a\x45\xdf\xa3\x9f\x42\x86\x81"), MP_CT_MEDIA);
+	/* Short signatures need more than their first bytes. */
+	cr_assert_eq(CT("BMW is a car maker\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("RIFF raff\n"), MP_CT_TEXT);
+}
+
+Test(content, binaries)
+{
+	cr_assert_eq(CT("\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"), MP_CT_BINARY);
+	cr_assert_eq(CT("\xca\xfe\xba\xbe\0\0\0\x34"), MP_CT_BINARY);
+	cr_assert_eq(CT("SQLite format 3\0\x10\0"), MP_CT_BINARY);
+	/* NULs without a signature: for libmagic. */
+	cr_assert_eq(CT("abc\0\0\0\x01\x02\x03\0\0\xff\xfe\0"), MP_CT_UNSURE);
+	cr_assert_eq(mp_content_from_mime("image/png"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("audio/mpeg"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("video/mp4"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("text/plain"), MP_CT_TEXT);
+	cr_assert_eq(mp_content_from_mime("application/octet-stream"), MP_CT_BINARY);
+	cr_assert_eq(mp_content_from_mime(NULL), MP_CT_BINARY);
+}
+
+Test(content, utf16)
+{
+	/* BOMs. */
+	cr_assert_eq(CT("\xff\xfek\0e\0y\0"), MP_CT_UTF16LE);
+	cr_assert_eq(CT("\xfe\xff\0k\0e\0y"), MP_CT_UTF16BE);
+	cr_assert_neq(CT("\xff\xfe\0\0k\0\0\0"), MP_CT_UTF16LE); /* UTF-32LE */
+	/* Without a BOM: zero bytes at every other position beside ASCII. */
+	cr_assert_eq(CT("k\0e\0y\0=\0v\0a\0l\0u\0e\0\n\0"), MP_CT_UTF16LE);
+	cr_assert_eq(CT("\0k\0e\0y\0=\0v\0a\0l\0u\0e\0\n"), MP_CT_UTF16BE);
+	/* Mostly ASCII with a few other characters. */
+	cr_assert_eq(CT("\0c\0a\0f\0\xe9\0 \x4e\x2d\0x\0y\0z\0\n"), MP_CT_UTF16BE);
+	/* Zeros at every other position but no text beside them. */
+	cr_assert_eq(CT("\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0"), MP_CT_UNSURE);
+}
+
 /* ---- the UTF-16 transcoder ---- */
 
 Test(utf16, transcodes_every_unit_to_one_character)
