@@ -34,6 +34,8 @@ enum {
 	OPT_MIN_CONFIDENCE,
 	OPT_INCLUDE_TEST_VALUES,
 	OPT_LIMIT,
+	OPT_BINARY,
+	OPT_MEDIA,
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
 	OPT_HELP,
@@ -57,6 +59,8 @@ static const struct option long_opts[] = {
 	{"min-confidence", required_argument, NULL, OPT_MIN_CONFIDENCE},
 	{"include-test-values", no_argument, NULL, OPT_INCLUDE_TEST_VALUES},
 	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"binary", required_argument, NULL, OPT_BINARY},
+	{"media", required_argument, NULL, OPT_MEDIA},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"quiet", no_argument, NULL, 'q'},
@@ -118,6 +122,10 @@ void mp_cli_help(enum mp_command cmd)
 	      "                          (low, medium, high; default low: everything)\n"
 	      "      --include-test-values  also report documented example values (AWS's\n"
 	      "                          AKIAIOSFODNN7EXAMPLE, test card numbers), marked test_value\n"
+	      "      --binary MODE       binary content: secrets (default: every rule but\n"
+	      "                          personal data), all, or skip (counted)\n"
+	      "      --media MODE        images, audio, video: skip (default, counted) or scan\n"
+	      "                          (as binary content)\n"
 	      "      --limit NAME=VALUE  change a named limit (below)\n"
 	      "      --no-cache          neither read nor write the compiled-rules cache\n"
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
@@ -252,6 +260,24 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 			if (mp_confidence_parse(optarg, &s->min_confidence) != 0)
 				return usage_error("--min-confidence takes low, medium or high, got '%s'",
 						   optarg);
+			break;
+		case OPT_BINARY:
+			if (strcmp(optarg, "secrets") == 0)
+				s->binary = MP_BIN_SECRETS;
+			else if (strcmp(optarg, "all") == 0)
+				s->binary = MP_BIN_ALL;
+			else if (strcmp(optarg, "skip") == 0)
+				s->binary = MP_BIN_SKIP;
+			else
+				return usage_error("--binary takes secrets, all or skip, got '%s'", optarg);
+			break;
+		case OPT_MEDIA:
+			if (strcmp(optarg, "skip") == 0)
+				s->scan_media = false;
+			else if (strcmp(optarg, "scan") == 0)
+				s->scan_media = true;
+			else
+				return usage_error("--media takes skip or scan, got '%s'", optarg);
 			break;
 		case OPT_LIMIT:
 			if (mp_caps_set(s->caps, optarg, err, sizeof err) != 0)

@@ -4,6 +4,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "filetype.h"
 
 static const char *const names[MP_FT__COUNT] = {
@@ -288,4 +292,157 @@ uint64_t mp_filetype_decoder_memory(enum mp_filetype t, const void *v, size_t n)
 	case MP_FT_XZ: return xz_dict(p, n);
 	default: return 0;
 	}
+
+/* ---- content that is not a container ---- */
+
+static const char *const content_names[MP_CT__COUNT] = {
+	[MP_CT_TEXT] = "text",     [MP_CT_UTF16LE] = "utf-16le", [MP_CT_UTF16BE] = "utf-16be",
+	[MP_CT_BINARY] = "binary", [MP_CT_MEDIA] = "media",      [MP_CT_UNSURE] = "unsure",
+};
+
+const char *mp_content_name(enum mp_content c)
+{
+	return (unsigned)c < MP_CT__COUNT ? content_names[c] : "unknown";
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Images, audio and video by their signatures. Short signatures (BMP's
+ * "BM", ICO's four bytes, MP3 frame sync) are checked further. */
+static bool media(const unsigned char *p, size_t n)
+{
+	if (at(p, n, 0, "\x89PNG\r\n\x1a\n", 8) || at(p, n, 0, "GIF87a", 6) || at(p, n, 0, "GIF89a", 6) ||
+	    at(p, n, 0, "fLaC", 4) || at(p, n, 0, "OggS\0", 5) || at(p, n, 0, "\x1a\x45\xdf\xa3", 4) ||
+	    at(p, n, 0, "II*\0", 4) || at(p, n, 0, "MM\0*", 4) || at(p, n, 0, "8BPS\0\1", 6))
+		return true;
+	if (n >= 4 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff && p[3] >= 0xc0)
+		return true; /* JPEG: SOI, then a marker */
+	if (at(p, n, 0, "RIFF", 4) &&
+	    (at(p, n, 8, "WEBP", 4) || at(p, n, 8, "WAVE", 4) || at(p, n, 8, "AVI ", 4)))
+		return true;
+	if (at(p, n, 0, "FORM", 4) && (at(p, n, 8, "AIFF", 4) || at(p, n, 8, "AIFC", 4)))
+		return true;
+	/* ISO base media (MP4, MOV, M4A, HEIC, AVIF, 3GP): a box size, "ftyp". */
+	if (at(p, n, 4, "ftyp", 4) && be32(p) >= 8 && be32(p) <= 4096)
+		return true;
+	if (n >= 8 && (at(p, n, 4, "moov", 4) || at(p, n, 4, "mdat", 4)) && be32(p) >= 8)
+		return true;
+	/* MP3: an ID3v2 tag (version 2 to 4), or an MPEG-1 layer III frame. */
+	if (at(p, n, 0, "ID3", 3) && n >= 10 && p[3] >= 2 && p[3] <= 4 && p[4] != 0xff)
+		return true;
+	if (n >= 4 && p[0] == 0xff && (p[1] == 0xfb || p[1] == 0xf3 || p[1] == 0xf2 || p[1] == 0xfa) &&
+	    (p[2] & 0xf0) != 0xf0 && (p[2] & 0x0c) != 0x0c)
+		return true;
+	/* BMP: "BM", the file size, two reserved zero words, a known DIB header size. */
+	if (at(p, n, 0, "BM", 2) && n >= 18 && memcmp(p + 6, "\0\0\0\0", 4) == 0) {
+		uint32_t h = le32(p + 14);
+		return h == 12 || h == 40 || h == 52 || h == 56 || h == 64 || h == 108 || h == 124;
+	}
+	/* ICO and CUR: reserved 0, type 1 or 2, 1 to 255 images of reserved-0 entries. */
+	if (n >= 22 && p[0] == 0 && p[1] == 0 && (p[2] == 1 || p[2] == 2) && p[3] == 0 && p[4] != 0 &&
+	    p[5] == 0 && p[9] == 0)
+		return true;
+	return false;
+}
+
+/* Executables and other binary formats whose header may precede a run of
+ * NUL-free bytes. */
+static bool binary_magic(const unsigned char *p, size_t n)
+{
+	return at(p, n, 0,
+		  "\x7f"
+		  "ELF",
+		  4) ||
+	       at(p, n, 0, "\xca\xfe\xba\xbe", 4) || at(p, n, 0, "\xfe\xed\xfa\xce", 4) ||
+	       at(p, n, 0, "\xfe\xed\xfa\xcf", 4) || at(p, n, 0, "\xce\xfa\xed\xfe", 4) ||
+	       at(p, n, 0, "\xcf\xfa\xed\xfe", 4) || at(p, n, 0, "SQLite format 3", 16) ||
+	       at(p, n, 0, "\0asm", 4) || at(p, n, 0, "dex\n", 4);
+}
+
+/* UTF-16 without a BOM: in the first units, zero bytes fill one position
+ * of most units (the high byte of ASCII characters), almost never the
+ * other, and the bytes beside them are printable ASCII. Returns
+ * MP_CT_UTF16LE, MP_CT_UTF16BE or MP_CT_UNSURE. */
+static enum mp_content utf16_guess(const unsigned char *p, size_t n)
+{
+	size_t units = (n < 4096 ? n : 4096) / 2;
+	size_t z_even = 0, z_odd = 0, ascii_le = 0, ascii_be = 0;
+
+	if (units < 4)
+		return MP_CT_UNSURE;
+	for (size_t i = 0; i < units; i++) {
+		unsigned char a = p[2 * i], b = p[2 * i + 1];
+		z_even += a == 0;
+		z_odd += b == 0;
+		ascii_le += b == 0 && ((a >= 0x20 && a < 0x7f) || a == '\t' || a == '\n' || a == '\r');
+		ascii_be += a == 0 && ((b >= 0x20 && b < 0x7f) || b == '\t' || b == '\n' || b == '\r');
+	}
+	if (z_odd * 2 >= units && z_even * 16 <= units && ascii_le * 4 >= z_odd * 3)
+		return MP_CT_UTF16LE;
+	if (z_even * 2 >= units && z_odd * 16 <= units && ascii_be * 4 >= z_even * 3)
+		return MP_CT_UTF16BE;
+	return MP_CT_UNSURE;
+}
+
+/* Control characters in p[0..n) other than \b \t \n \v \f \r and escape,
+ * and DEL: what text does not hold. Every input of a tree comes here, so
+ * 16 bytes at a time where SSE2 is there. */
+static size_t count_controls(const unsigned char *p, size_t n)
+{
+	size_t ctrl = 0, i = 0;
+#ifdef __SSE2__
+	const __m128i flip = _mm_set1_epi8((char)0x80), below = _mm_set1_epi8((char)(0x20 ^ 0x80));
+	const __m128i bs = _mm_set1_epi8((char)(0x08 ^ 0x80)), cr = _mm_set1_epi8((char)(0x0d ^ 0x80));
+	const __m128i esc = _mm_set1_epi8(0x1b), del = _mm_set1_epi8(0x7f);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i s = _mm_xor_si128(v, flip); /* unsigned order as signed */
+		__m128i ctl = _mm_cmplt_epi8(s, below);
+		__m128i ok = _mm_andnot_si128(_mm_or_si128(_mm_cmplt_epi8(s, bs), _mm_cmpgt_epi8(s, cr)),
+					      _mm_set1_epi8(-1));
+		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, esc));
+		__m128i bad = _mm_or_si128(_mm_andnot_si128(ok, ctl), _mm_cmpeq_epi8(v, del));
+		ctrl += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(bad));
+	}
+#endif
+	for (; i < n; i++)
+		ctrl += (p[i] < 0x20 && (p[i] < 0x08 || (p[i] > 0x0d && p[i] != 0x1b))) || p[i] == 0x7f;
+	return ctrl;
+}
+
+enum mp_content mp_content_detect(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t w = n < MP_CONTENT_SNIFF ? n : MP_CONTENT_SNIFF, head = w < 1024 ? w : 1024;
+
+	if (n >= 2 && ((p[0] == 0xff && p[1] == 0xfe) || (p[0] == 0xfe && p[1] == 0xff))) {
+		/* FF FE 00 00 is UTF-32LE: not transcoded, left to the tests below. */
+		if (p[0] == 0xfe)
+			return MP_CT_UTF16BE;
+		if (!(n >= 4 && p[2] == 0 && p[3] == 0))
+			return MP_CT_UTF16LE;
+	}
+	if (n >= 4 && media(p, n))
+		return MP_CT_MEDIA;
+	if (n >= 4 && binary_magic(p, n))
+		return MP_CT_BINARY;
+	if (memchr(p, 0, w) == NULL) {
+		return count_controls(p, head) * 32 <= head ? MP_CT_TEXT : MP_CT_UNSURE;
+	}
+	return utf16_guess(p, w);
+}
+
+enum mp_content mp_content_from_mime(const char *mime)
+{
+	if (mime == NULL)
+		return MP_CT_BINARY;
+	if (strncmp(mime, "image/", 6) == 0 || strncmp(mime, "audio/", 6) == 0 ||
+	    strncmp(mime, "video/", 6) == 0)
+		return MP_CT_MEDIA;
+	if (strncmp(mime, "text/", 5) == 0)
+		return MP_CT_TEXT;
+	return MP_CT_BINARY;
 }

@@ -50,6 +50,39 @@ enum mp_filetype {
  * MP_FILETYPE_PEEK only when the stream is that short. */
 enum mp_filetype mp_filetype_detect(const void *p, size_t n);
 
+/* What content that is not a container is. Together with the containers
+ * above (an archive, or a compressed stream) these are the outcomes of
+ * typing: text, UTF-16 text, binary, media. */
+enum mp_content {
+	MP_CT_TEXT,    /* scanned with every rule */
+	MP_CT_UTF16LE, /* transcoded to UTF-8 (text.h), then scanned as text */
+	MP_CT_UTF16BE,
+	MP_CT_BINARY, /* secrets only by default (--binary) */
+	MP_CT_MEDIA,  /* image, audio, video: skipped by default (--media) */
+	MP_CT_UNSURE, /* no signature, not plain text: libmagic is to decide */
+	MP_CT__COUNT
+};
+
+/* Bytes from the start that mp_content_detect looks at for NUL bytes and
+ * control characters (signatures may lie further, up to the peek). Git
+ * looks at its first 8000 bytes the same way. */
+#define MP_CONTENT_SNIFF 8192
+
+/* The content type of a stream that is not a container, whose first n
+ * bytes are p: a BOM, then media and executable signatures, then ASCII or
+ * UTF-8 text (no NUL in the first MP_CONTENT_SNIFF bytes and few control
+ * characters in the first KiB), then UTF-16 without a BOM (zero bytes at
+ * every other position next to printable ASCII). Anything else is
+ * MP_CT_UNSURE, for mp_content_from_mime. Plain text never needs libmagic. */
+enum mp_content mp_content_detect(const void *p, size_t n);
+
+/* The content type for a MIME type libmagic gave (NULL: it failed):
+ * image/, audio/, video/ are media, text/ is text, anything else binary. */
+enum mp_content mp_content_from_mime(const char *mime);
+
+/* "text", "utf-16le", "utf-16be", "binary", "media", "unsure". */
+const char *mp_content_name(enum mp_content c);
+
 /* A short lowercase name ("gzip", "zip", "iso9660"), for messages. */
 const char *mp_filetype_name(enum mp_filetype t);
 

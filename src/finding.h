@@ -23,6 +23,9 @@ struct mp_loc {
 struct mp_finding {
 	const struct mp_rule *rule;
 	enum mp_confidence confidence;
+	/* Positions are bytes of the object as stored: for UTF-16 text
+	 * (MP_SCAN_UTF16) they are bytes of the UTF-16 original, so length is
+	 * then not secret_len (the secret is given in UTF-8). */
 	uint64_t offset;               /* of the secret, in bytes from the object's start */
 	uint64_t length;               /* of the secret, in bytes */
 	uint64_t line, column;         /* 1-based; column counts bytes */

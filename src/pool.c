@@ -206,6 +206,10 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 	w->stats.expanded += counts.expanded;
 	w->stats.archives += counts.archives;
 	w->stats.members += counts.members;
+	w->stats.binaries += counts.binaries;
+	w->stats.utf16 += counts.utf16;
+	w->stats.skipped_media += counts.media;
+	w->stats.skipped_binary += counts.binary_skipped;
 	if (!it->is_stdin)
 		close(fr.fd);
 }

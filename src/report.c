@@ -357,6 +357,8 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "archives", jint(st->archives));
 		json_object_object_add(o, "members", jint(st->members));
 		json_object_object_add(o, "expanded_bytes", jint(st->expanded));
+		json_object_object_add(o, "binaries", jint(st->binaries));
+		json_object_object_add(o, "utf16", jint(st->utf16));
 		json_object_object_add(o, "findings", jint(st->findings));
 		for (size_t i = 0; i < st->nrules; i++)
 			if (st->by_rule[i] > 0)
@@ -379,6 +381,8 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
 		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
+		json_object_object_add(sk, "media", jint(st->skipped_media));
+		json_object_object_add(sk, "binary", jint(st->skipped_binary));
 		json_object_object_add(o, "skipped", sk);
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));

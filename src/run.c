@@ -142,6 +142,8 @@ static int build_engine(const struct mp_settings *s, struct mp_ruleset *rs, stru
 
 	eng->min_confidence = s->min_confidence;
 	eng->include_test_values = s->include_test_values;
+	eng->binary = s->binary;
+	eng->scan_media = s->scan_media;
 	if (mp_engine_init(eng, rs, s->caps, &o, s->show_secrets, err, sizeof err) != 0) {
 		for (size_t i = 0; i < rs->nerrors; i++)
 			mp_log_error("%s", rs->errors[i]);

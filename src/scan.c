@@ -19,6 +19,7 @@
 #include "log.h"
 #include "scan.h"
 #include "stats.h"
+#include "text.h"
 #include "validate.h"
 
 struct hit {
@@ -82,7 +83,11 @@ struct mp_scanner {
 	uint64_t *rule_count;    /* per rule: findings in this object, written or not */
 	uint32_t *over;          /* rules past findings-per-rule in this object */
 	size_t nover;
-	bool any_count; /* rule_count is not all zero */
+	bool any_count;      /* rule_count is not all zero */
+	unsigned flags;      /* MP_SCAN_*: this object's options */
+	unsigned next_flags; /* ... and the next one's */
+	/* MP_SCAN_UTF16: original offsets (2 * UTF-16 units) beside the cursor's. */
+	uint64_t cur_orig, cur_ls_orig, bc_orig, bc_ls_orig;
 };
 
 static uint64_t now_ns(void)
@@ -100,12 +105,16 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 {
 	enum mp_confidence keep = e->min_confidence;
 	bool keep_tv = e->include_test_values;
+	enum mp_binary_mode keep_bin = e->binary;
+	bool keep_media = e->scan_media;
 
 	size_t reach;
 
 	memset(e, 0, sizeof *e);
 	e->min_confidence = keep;
 	e->include_test_values = keep_tv;
+	e->binary = keep_bin;
+	e->scan_media = keep_media;
 	memcpy(e->caps, caps, sizeof e->caps);
 	e->rules = rs;
 	e->show_secrets = show_secrets;
@@ -168,6 +177,11 @@ void mp_scanner_free(struct mp_scanner *s)
 	mp_buf_free(&s->red);
 	mp_buf_free(&s->ctx);
 	free(s);
+}
+
+void mp_scanner_next_object(struct mp_scanner *s, unsigned flags)
+{
+	s->next_flags = flags;
 }
 
 void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p)
@@ -367,7 +381,11 @@ static void cursor_to(struct mp_scanner *s, uint64_t to)
 		const char *nlp = memrchr(from, '\n', n);
 		s->cur_line += k;
 		s->cur_ls = s->base + (uint64_t)(nlp - s->data) + 1;
+		if (s->flags & MP_SCAN_UTF16)
+			s->cur_ls_orig = s->cur_orig + 2 * mp_utf8_units(from, (size_t)(nlp + 1 - from));
 	}
+	if (s->flags & MP_SCAN_UTF16)
+		s->cur_orig += 2 * mp_utf8_units(from, n);
 	s->cur_off = to;
 }
 
@@ -560,14 +578,20 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	cursor_to(s, f.offset);
 	f.line = s->cur_line;
 	f.column = f.offset - s->cur_ls + 1;
+	if (s->flags & MP_SCAN_UTF16) {
+		f.offset = s->cur_orig;
+		f.length = 2 * mp_utf8_units(sec, n);
+		f.column = s->cur_orig - s->cur_ls_orig + 1;
+	}
 	size_t k = mp_count_newlines(sec, n);
 	if (k == 0) {
 		f.end_line = f.line;
-		f.end_column = f.column + n;
+		f.end_column = f.column + f.length;
 	} else {
 		const char *nlp = memrchr(sec, '\n', n);
+		size_t tail = (size_t)(sec + n - (nlp + 1));
 		f.end_line = f.line + k;
-		f.end_column = (uint64_t)(sec + n - (nlp + 1)) + 1;
+		f.end_column = ((s->flags & MP_SCAN_UTF16) ? 2 * mp_utf8_units(nlp + 1, tail) : tail) + 1;
 	}
 
 	mp_buf_reset(&s->red);
@@ -726,6 +750,8 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	s->cur_off = s->base;
 	s->cur_line = s->bc_line;
 	s->cur_ls = s->bc_ls;
+	s->cur_orig = s->bc_orig;
+	s->cur_ls_orig = s->bc_ls_orig;
 	if (len == 0)
 		return;
 	uint64_t t = s->prof ? now_ns() : 0;
@@ -772,6 +798,11 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		c0 = s->ncands;
 		if (s->prof)
 			s->prof->ns[rule] -= now_ns();
+		if ((s->flags & MP_SCAN_NO_PII) && r->category == MP_CAT_PII) {
+			while (i < s->nhits && s->hits[i].rule == rule)
+				i++;
+			continue;
+		}
 		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
 			while (j < s->nhits && s->hits[j].rule == rule)
@@ -833,6 +864,9 @@ static void begin_object(struct mp_scanner *s, const struct mp_loc *loc)
 	s->cur_ls = 0;
 	s->bc_line = 1;
 	s->bc_ls = 0;
+	s->cur_orig = s->cur_ls_orig = s->bc_orig = s->bc_ls_orig = 0;
+	s->flags = s->next_flags;
+	s->next_flags = 0;
 	memset(s->last_end, 0, s->e->rules->n * sizeof *s->last_end);
 	s->nover = 0;
 	if (s->any_count) {
@@ -874,6 +908,7 @@ static void end_object(struct mp_scanner *s)
 	}
 	s->loc = NULL;
 	s->data = NULL;
+	s->flags = 0;
 }
 
 uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len)
@@ -943,9 +978,13 @@ uint64_t mp_scan_stream(struct mp_scanner *s, const struct mp_loc *loc, const st
 		s->cur_off = s->base;
 		s->cur_line = s->bc_line;
 		s->cur_ls = s->bc_ls;
+		s->cur_orig = s->bc_orig;
+		s->cur_ls_orig = s->bc_ls_orig;
 		cursor_to(s, s->base + nb);
 		s->bc_line = s->cur_line;
 		s->bc_ls = s->cur_ls;
+		s->bc_orig = s->cur_orig;
+		s->bc_ls_orig = s->cur_ls_orig;
 		memmove(s->buf, s->buf + nb, fill - nb);
 		fill -= nb;
 		s->base += nb;

@@ -28,6 +28,13 @@
 /* Bytes of text shown on each side of a secret in a finding's context. */
 #define MP_CONTEXT_RADIUS 60
 
+/* --binary: what binary content is scanned for. */
+enum mp_binary_mode {
+	MP_BIN_SECRETS, /* every rule but those of category pii (the default) */
+	MP_BIN_ALL,     /* every rule */
+	MP_BIN_SKIP     /* not scanned; counted */
+};
+
 struct mp_engine {
 	struct mp_ruleset *rules; /* borrowed; frozen */
 	struct mp_hsdb hs;        /* owned */
@@ -35,12 +42,15 @@ struct mp_engine {
 	bool show_secrets;                 /* contexts keep secrets in clear */
 	enum mp_confidence min_confidence; /* findings below it are not reported; 0: all */
 	bool include_test_values;          /* report documented example values (marked) */
+	enum mp_binary_mode binary;        /* --binary */
+	bool scan_media;                   /* --media=scan: media is scanned as binary content */
 	size_t back;                       /* overlap kept before a segment's window */
 	size_t fwd;                        /* bytes read past a segment's window */
 };
 
-/* Build the database for rs and derive the overlap. e->min_confidence and
- * e->include_test_values, if set by the caller before the call, are kept;
+/* Build the database for rs and derive the overlap. e->min_confidence,
+ * e->include_test_values, e->binary and e->scan_media, if set by the caller
+ * before the call, are kept;
  * every other field is reset.
  * Returns 0 or -1 (err). */
 int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t caps[MP_CAP__COUNT],
@@ -77,6 +87,15 @@ void mp_scanner_free(struct mp_scanner *s);
 /* Count hits and time into p (per rule, as struct mp_prof); NULL stops. */
 struct mp_prof;
 void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p);
+
+/* Options for the next object the scanner scans; they end with it. */
+#define MP_SCAN_NO_PII 1u /* rules of category pii are not run (binary content) */
+/* The bytes come from an mp_utf16 reader (text.h): offset, length, column
+ * and end_column are reported in bytes of the UTF-16 original (column:
+ * original bytes from the line's start, plus 1). Contexts, redactions and
+ * fingerprints use the UTF-8 text. */
+#define MP_SCAN_UTF16 2u
+void mp_scanner_next_object(struct mp_scanner *s, unsigned flags);
 
 /* Scan data already in memory as one object. Returns findings reported. */
 uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len);

@@ -10,6 +10,7 @@
 #include "ignore.h"
 #include "report.h"
 #include "rules.h"
+#include "scan.h"
 
 enum mp_command {
 	MP_CMD_SCAN,
@@ -42,6 +43,8 @@ struct mp_settings {
 	bool show_secrets;
 	enum mp_confidence min_confidence; /* --min-confidence; 0 = report all */
 	bool include_test_values;          /* --include-test-values */
+	enum mp_binary_mode binary;        /* --binary */
+	bool scan_media;                   /* --media=scan */
 	bool quiet;
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */

@@ -63,6 +63,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->expanded += from->expanded;
 	into->archives += from->archives;
 	into->members += from->members;
+	into->binaries += from->binaries;
+	into->utf16 += from->utf16;
 	into->findings += from->findings;
 	into->unreported += from->unreported;
 	for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
@@ -76,6 +78,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->skipped_excluded += from->skipped_excluded;
 	into->skipped_system += from->skipped_system;
 	into->skipped_test_values += from->skipped_test_values;
+	into->skipped_media += from->skipped_media;
+	into->skipped_binary += from->skipped_binary;
 	if (into->prof && from->prof) {
 		for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 			into->prof->hits[i] += from->prof->hits[i];

@@ -40,6 +40,8 @@ struct mp_stats {
 	uint64_t expanded;   /* bytes unpacked from archives and compressed streams, every level */
 	uint64_t archives;   /* archives and compressed streams opened */
 	uint64_t members;    /* archive members whose data was read */
+	uint64_t binaries;   /* objects typed binary and scanned (--binary) */
+	uint64_t utf16;      /* objects typed UTF-16 text and transcoded */
 	uint64_t findings;   /* written */
 	uint64_t *by_rule;   /* nrules counters of written findings */
 	uint64_t unreported; /* counted, not written (findings-per-rule) */
@@ -51,6 +53,8 @@ struct mp_stats {
 	uint64_t skipped_excluded;    /* paths matching --exclude */
 	uint64_t skipped_test_values; /* documented example values not reported */
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
+	uint64_t skipped_media;       /* images, audio, video not scanned (--media=skip) */
+	uint64_t skipped_binary;      /* binary objects not scanned (--binary=skip) */
 	struct mp_prof *prof;         /* NULL unless profiling */
 };
 

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <locale.h>
+#include <magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 
 #include "budget.h"
 #include "filetype.h"
+#include "log.h"
+#include "text.h"
 #include "unpack.h"
 
 /* Bytes peeked at each level, and the size of the blocks handed to
@@ -77,6 +80,7 @@ static const struct {
 #define NFILTERS (sizeof filters / sizeof filters[0])
 
 struct mp_unpacker {
+	const struct mp_engine *e;
 	const uint64_t *caps; /* the engine's */
 	struct mp_scanner *scanner;
 	struct mp_emit emit;
@@ -89,6 +93,9 @@ struct mp_unpacker {
 	struct mp_budget budget;
 	bool stop_noted; /* the budget's limit notice was given */
 	struct mp_unpack_counts counts;
+	magic_t magic;        /* this worker's libmagic cookie, made when first needed, or NULL */
+	bool magic_tried;     /* magic_open and magic_load were tried (once) */
+	struct mp_utf16 *u16; /* the transcoder, made when first needed */
 };
 
 static uint64_t now_ns(void)
@@ -299,13 +306,92 @@ static const char *plain_error(void *ctx)
 	return ((struct stream *)ctx)->err;
 }
 
-static void scan_plain(struct mp_unpacker *u, struct stream *st)
+static void scan_plain(struct mp_unpacker *u, struct stream *st, unsigned flags)
 {
 	struct mp_reader rd = {.read = plain_read, .error = plain_error, .ctx = st};
 	struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = st->nchain};
 	uint64_t bytes = 0;
 
+	mp_scanner_next_object(u->scanner, flags);
 	mp_scan_stream(u->scanner, &loc, &rd, &bytes);
+}
+
+/* ---- typing: text, UTF-16 text, binary or media ---- */
+
+/* libmagic's MIME type for the peek, through this worker's own cookie
+ * (magic_t is not thread-safe), which is made and loaded the first time it
+ * is needed: a tree of plain text never loads the magic database. Checks
+ * that would decompress, or that only name text and programs, are off. */
+static enum mp_content ask_magic(struct mp_unpacker *u, const void *p, size_t n)
+{
+	if (!u->magic_tried) {
+		u->magic_tried = true;
+		u->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR |
+				      MAGIC_NO_CHECK_ELF | MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_CDF |
+				      MAGIC_NO_CHECK_TOKENS | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON);
+		if (u->magic != NULL && magic_load(u->magic, NULL) != 0) {
+			mp_log_error("libmagic: cannot load its database: %s; content of unknown type "
+				     "is taken for binary",
+				     magic_error(u->magic) ? magic_error(u->magic) : "no reason given");
+			magic_close(u->magic);
+			u->magic = NULL;
+		}
+	}
+	return mp_content_from_mime(u->magic != NULL ? magic_buffer(u->magic, p, n) : NULL);
+}
+
+/* Scan st's content, which is not a container (or could not be opened as
+ * one), according to its type. */
+static void scan_typed(struct mp_unpacker *u, struct stream *st)
+{
+	enum mp_content c = mp_content_detect(st->buf, st->peek);
+	unsigned flags = 0;
+
+	if (c == MP_CT_UNSURE)
+		c = ask_magic(u, st->buf, st->peek);
+	switch (c) {
+	case MP_CT_MEDIA:
+		if (!u->e->scan_media) {
+			u->counts.media++;
+			return;
+		}
+		/* --media=scan: scanned as binary content */
+		/* fall through */
+	case MP_CT_BINARY:
+	case MP_CT_UNSURE:
+		if (u->e->binary == MP_BIN_SKIP) {
+			u->counts.binary_skipped++;
+			return;
+		}
+		u->counts.binaries++;
+		if (u->e->binary == MP_BIN_SECRETS)
+			flags = MP_SCAN_NO_PII;
+		break;
+	case MP_CT_UTF16LE:
+	case MP_CT_UTF16BE:
+		if (u->u16 == NULL)
+			u->u16 = malloc(sizeof *u->u16);
+		if (u->u16 == NULL) {
+			note(u, st->nchain, "error",
+			     "out of memory for the UTF-16 transcoder; scanned as bytes");
+			break;
+		}
+		u->counts.utf16++;
+		{
+			struct mp_reader src = {.read = plain_read, .error = plain_error, .ctx = st};
+			struct mp_reader rd;
+			struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = st->nchain};
+			uint64_t bytes = 0;
+			mp_utf16_init(u->u16, &src, c == MP_CT_UTF16BE);
+			rd = mp_utf16_reader(u->u16);
+			mp_scanner_next_object(u->scanner, MP_SCAN_UTF16);
+			mp_scan_stream(u->scanner, &loc, &rd, &bytes);
+		}
+		return;
+	case MP_CT_TEXT:
+	case MP_CT__COUNT: break;
+	}
+	scan_plain(u, st, flags);
 }
 
 /* ---- libarchive's side of a stream ---- */
@@ -646,7 +732,7 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 			st->nchain = keep;
 		}
 	}
-	scan_plain(u, st);
+	scan_typed(u, st);
 }
 
 struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner *s,
@@ -657,6 +743,7 @@ struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner
 
 	if (u == NULL)
 		goto fail;
+	u->e = e;
 	u->caps = e->caps;
 	u->scanner = s;
 	u->emit = *emit;
@@ -685,6 +772,9 @@ void mp_unpacker_free(struct mp_unpacker *u)
 	}
 	if (u->utf8)
 		freelocale(u->utf8);
+	if (u->magic != NULL)
+		magic_close(u->magic);
+	free(u->u16);
 	free(u);
 }
 

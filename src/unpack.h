@@ -33,10 +33,14 @@
 
 /* What one input gave. */
 struct mp_unpack_counts {
-	uint64_t input;    /* bytes read from the input itself */
-	uint64_t expanded; /* bytes unpacked from archives and compressed streams, every level */
-	uint64_t archives; /* archives and compressed streams opened */
-	uint64_t members;  /* archive members (and decompressed files) whose data was read */
+	uint64_t input;          /* bytes read from the input itself */
+	uint64_t expanded;       /* bytes unpacked from archives and compressed streams, every level */
+	uint64_t archives;       /* archives and compressed streams opened */
+	uint64_t members;        /* archive members (and decompressed files) whose data was read */
+	uint64_t binaries;       /* objects (inputs or members) typed binary and scanned */
+	uint64_t utf16;          /* objects typed UTF-16 text and transcoded */
+	uint64_t media;          /* objects typed media and skipped (--media=skip) */
+	uint64_t binary_skipped; /* objects typed binary and skipped (--binary=skip) */
 };
 
 struct mp_unpacker;

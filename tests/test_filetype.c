@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "filetype.h"
+#include "text.h"
 
 static enum mp_filetype det(const char *p, size_t n)
 {
@@ -232,4 +233,186 @@ Test(filetype, declared_decoder_memory)
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, big, sizeof big), 0, "not a valid dictionary");
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, xz0, 15), 0, "header cut short");
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_GZIP, xz0, sizeof xz0), 0);
+
+/* ---- content types ---- */
+
+static enum mp_content ct(const void *p, size_t n)
+{
+	return mp_content_detect(p, n);
+}
+
+#define CT(lit) ct(lit, sizeof lit - 1)
+
+Test(content, text_is_decided_without_libmagic)
+{
+	char *big = malloc(MP_FILETYPE_PEEK);
+
+	cr_assert_eq(CT(""), MP_CT_TEXT);
+	cr_assert_eq(CT("key = value\n\tindented\r\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("\xef\xbb\xbfutf-8 with a BOM, caf\xc3\xa9\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("latin-1 caf\xe9\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("\x1b[1mbold\x1b[0m\n"), MP_CT_TEXT); /* escapes */
+	/* Text with a NUL beyond the first MP_CONTENT_SNIFF bytes. */
+	cr_assert_not_null(big);
+	memset(big, 'x', MP_FILETYPE_PEEK);
+	for (size_t i = 79; i < MP_FILETYPE_PEEK; i += 80)
+		big[i] = '\n';
+	big[MP_CONTENT_SNIFF + 100] = '\0';
+	cr_assert_eq(ct(big, MP_FILETYPE_PEEK), MP_CT_TEXT);
+	/* ... but within them it is not text. */
+	big[100] = '\0';
+	cr_assert_neq(ct(big, MP_FILETYPE_PEEK), MP_CT_TEXT);
+	/* Allowed controls in the vector loop's part (over 16 bytes). */
+	for (size_t i = 0; i < 1024; i++)
+		big[i] = "ab\t\x1b[0m\r\n\b\v\fcdefgh"[i % 16];
+	cr_assert_eq(ct(big, 1024), MP_CT_TEXT);
+	/* One in 32 others is still text; more is not. */
+	for (size_t i = 0; i < 1024; i += 32)
+		big[i] = '\x7f';
+	cr_assert_eq(ct(big, 1024), MP_CT_TEXT);
+	big[17] = '\x01';
+	cr_assert_eq(ct(big, 1024), MP_CT_UNSURE);
+		/* Many control characters: not decided here. */
+	memset(big, '\x01', 64);
+	cr_assert_eq(ct(big, 200), MP_CT_UNSURE);
+	free(big);
+}
+
+Test(content, media_signatures)
+{
+	cr_assert_eq(CT("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\xff\xd8\xff\xe0\0\x10JFIF\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("GIF89a\x01\0\x01\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0WEBPVP8 "), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0WAVEfmt "), MP_CT_MEDIA);
+	cr_assert_eq(CT("RIFF\x24\0\0\0AVI LIST"), MP_CT_MEDIA);
+	cr_assert_eq(CT("BM\x46\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("II*\0\x08\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("MM\0*\0\0\0\x08"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\1\0\1\0\x10\x10\0\0\1\0\x20\0\x68\x04\0\0\x16\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("ID3\x04\0\0\0\0\0\x0a"), MP_CT_MEDIA);
+	cr_assert_eq(CT("fLaC\0\0\0\x22"), MP_CT_MEDIA);
+	cr_assert_eq(CT("OggS\0\x02\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\0\x20" "ftypisom\0\0\x02\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\0\0\0\x14" "ftypqt  \0\0\0\0"), MP_CT_MEDIA);
+	cr_assert_eq(CT("\x1a\x45\xdf\xa3\x9f\x42\x86\x81"), MP_CT_MEDIA);
+	/* Short signatures need more than their first bytes. */
+	cr_assert_eq(CT("BMW is a car maker\n"), MP_CT_TEXT);
+	cr_assert_eq(CT("RIFF raff\n"), MP_CT_TEXT);
+}
+
+Test(content, binaries)
+{
+	cr_assert_eq(CT("\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"), MP_CT_BINARY);
+	cr_assert_eq(CT("\xca\xfe\xba\xbe\0\0\0\x34"), MP_CT_BINARY);
+	cr_assert_eq(CT("SQLite format 3\0\x10\0"), MP_CT_BINARY);
+	/* NULs without a signature: for libmagic. */
+	cr_assert_eq(CT("abc\0\0\0\x01\x02\x03\0\0\xff\xfe\0"), MP_CT_UNSURE);
+	cr_assert_eq(mp_content_from_mime("image/png"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("audio/mpeg"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("video/mp4"), MP_CT_MEDIA);
+	cr_assert_eq(mp_content_from_mime("text/plain"), MP_CT_TEXT);
+	cr_assert_eq(mp_content_from_mime("application/octet-stream"), MP_CT_BINARY);
+	cr_assert_eq(mp_content_from_mime(NULL), MP_CT_BINARY);
+}
+
+Test(content, utf16)
+{
+	/* BOMs. */
+	cr_assert_eq(CT("\xff\xfek\0e\0y\0"), MP_CT_UTF16LE);
+	cr_assert_eq(CT("\xfe\xff\0k\0e\0y"), MP_CT_UTF16BE);
+	cr_assert_neq(CT("\xff\xfe\0\0k\0\0\0"), MP_CT_UTF16LE); /* UTF-32LE */
+	/* Without a BOM: zero bytes at every other position beside ASCII. */
+	cr_assert_eq(CT("k\0e\0y\0=\0v\0a\0l\0u\0e\0\n\0"), MP_CT_UTF16LE);
+	cr_assert_eq(CT("\0k\0e\0y\0=\0v\0a\0l\0u\0e\0\n"), MP_CT_UTF16BE);
+	/* Mostly ASCII with a few other characters. */
+	cr_assert_eq(CT("\0c\0a\0f\0\xe9\0 \x4e\x2d\0x\0y\0z\0\n"), MP_CT_UTF16BE);
+	/* Zeros at every other position but no text beside them. */
+	cr_assert_eq(CT("\x01\0\x02\0\x03\0\x04\0\x05\0\x06\0"), MP_CT_UNSURE);
+}
+
+/* ---- the UTF-16 transcoder ---- */
+
+Test(utf16, transcodes_every_unit_to_one_character)
+{
+	/* "a", e-acute, U+4E2D, U+1F600 (a pair), a lone high surrogate, "z". */
+	static const unsigned char le[] = {'a', 0, 0xe9, 0, 0x2d, 0x4e, 0x3d, 0xd8, 0x00, 0xde,
+					   0x00, 0xd8, 'z', 0};
+	char out[64];
+	size_t used, n;
+
+	n = mp_utf16_to_utf8(le, sizeof le, false, true, out, &used);
+	cr_assert_eq(used, sizeof le);
+	cr_assert_eq(n, 1 + 2 + 3 + 4 + 3 + 1);
+	cr_assert(memcmp(out, "a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\xef\xbf\xbdz", n) == 0);
+	/* Units back: one per lead byte, two per 4-byte lead. */
+	cr_assert_eq(mp_utf8_units(out, n), sizeof le / 2);
+	/* Additive even when a range is cut inside a character. */
+	for (size_t cut = 0; cut <= n; cut++)
+		cr_assert_eq(mp_utf8_units(out, cut) + mp_utf8_units(out + cut, n - cut), sizeof le / 2);
+	/* Not final: a pending high surrogate or odd byte waits. */
+	n = mp_utf16_to_utf8(le, 8, false, false, out, &used);
+	cr_assert_eq(used, 6);
+	n = mp_utf16_to_utf8(le, 5, false, false, out, &used);
+	cr_assert_eq(used, 4);
+	cr_assert_eq(n, 3);
+	/* Final: an odd last byte becomes U+FFFD. */
+	n = mp_utf16_to_utf8(le, 3, false, true, out, &used);
+	cr_assert_eq(used, 3);
+	cr_assert(memcmp(out, "a\xef\xbf\xbd", n) == 0);
+}
+
+struct bytes_src {
+	const unsigned char *p;
+	size_t n, pos, step;
+};
+
+static long bytes_read(void *ctx, void *buf, size_t n)
+{
+	struct bytes_src *b = ctx;
+	size_t m = b->n - b->pos;
+
+	if (m > b->step)
+		m = b->step;
+	if (m > n)
+		m = n;
+	memcpy(buf, b->p + b->pos, m);
+	b->pos += m;
+	return (long)m;
+}
+
+Test(utf16, reader_streams_in_any_chunks)
+{
+	enum { N = 100000 };
+	unsigned char *be = malloc(2 * N);
+	char *want = malloc(4 * N), *got = malloc(4 * N + 16);
+	size_t wn = 0, used;
+	struct mp_utf16 *t = malloc(sizeof *t);
+
+	cr_assert(be && want && got && t);
+	for (size_t i = 0; i < N; i++) {
+		/* A pattern of ASCII, 2- and 3-byte characters and pairs. */
+		static const unsigned short units[] = {'k', 0xe9, 0x4e2d, 0xd83d, 0xde00, '\n'};
+		unsigned short u = units[i % 6];
+		be[2 * i] = (unsigned char)(u >> 8);
+		be[2 * i + 1] = (unsigned char)u;
+	}
+	wn = mp_utf16_to_utf8(be, 2 * N, true, true, want, &used);
+	for (size_t step = 1; step < 40000; step = step * 3 + 1) {
+		struct bytes_src b = {.p = be, .n = 2 * N, .step = step};
+		struct mp_reader src = {.read = bytes_read, .ctx = &b}, rd;
+		size_t gn = 0;
+		long k;
+		mp_utf16_init(t, &src, true);
+		rd = mp_utf16_reader(t);
+		while ((k = rd.read(rd.ctx, got + gn, step % 7 + 1)) > 0)
+			gn += (size_t)k;
+		cr_assert_eq(k, 0);
+		cr_assert_eq(gn, wn, "step %zu", step);
+		cr_assert(memcmp(got, want, wn) == 0, "step %zu", step);
+	}
+	free(be);
+	free(want);
+	free(got);
+	free(t);
 }

@@ -13,6 +13,7 @@
 #include "hsdb.h"
 #include "rules.h"
 #include "scan.h"
+#include "text.h"
 
 /* ---- collecting what a scanner reports ---- */
 
@@ -39,6 +40,7 @@ struct coll {
 	struct cnote *n;
 	size_t nn, capn;
 	size_t unreported; /* findings counted, not written */
+	bool utf16;        /* positions are of a UTF-16 original: length != secret_len */
 };
 
 static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
@@ -63,7 +65,8 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	d->column = f->column;
 	d->end_line = f->end_line;
 	d->end_column = f->end_column;
-	cr_assert_eq(f->secret_len, f->length);
+	if (!c->utf16)
+		cr_assert_eq(f->secret_len, f->length);
 	d->secret = malloc(f->secret_len + 1);
 	cr_assert_not_null(d->secret);
 	memcpy(d->secret, f->secret, f->secret_len);
@@ -190,6 +193,7 @@ static char *rule_yaml(const char *id, const char *pattern, const char *extra)
 #define R_CARDDELIM "carddelim"
 #define R_CONTAINER "container"
 #define R_GENERIC   "generic"
+#define R_PIICARD   "piicard"
 
 static char *rule_by_name(const char *name)
 {
@@ -218,6 +222,9 @@ static char *rule_by_name(const char *name)
 		return rule_yaml("t.container", "pass=(?<secret>[A-Za-z0-9]{12})\\b", "    yields: true\n");
 	if (strcmp(name, R_GENERIC) == 0)
 		return rule_yaml_cat("t.generic", "generic", "(?:pass|word)=(?<secret>[A-Za-z0-9]{12})\\b", NULL);
+	if (strcmp(name, R_PIICARD) == 0)
+		return rule_yaml_cat("t.piicard", "pii", "\\b([0-9]{4}(?:[ -]?[0-9]{4}){3})\\b",
+				     "    validators: [luhn]\n");
 	if (strcmp(name, R_CARDDELIM) == 0)
 		return rule_yaml("t.carddelim", "(?:^|[^0-9])(?<secret>[0-9]{16})(?:$|[^0-9])",
 				 "    validators: [luhn]\n");
@@ -1485,4 +1492,155 @@ Test(scan, generic_rules_give_way_to_yielding_containers)
 	cr_assert_null(find_at(&x.c, "t.generic", 5), "the generic rule gives way to it");
 	cr_assert_not_null(find_at(&x.c, "t.generic", 23), "and still reports what nobody else does");
 	fx_free(&x);
+}
+
+/* ---- per-object options: binary content, UTF-16 text ---- */
+
+Test(options, no_pii_drops_pii_rules_for_one_object)
+{
+	struct fx x;
+	char *k = key_value("AAAA1111BBBB2222");
+	char *text = t_cat("card 4111", "1111", "1111", "1111 and ", k, "\n", NULL);
+
+	fx_init(&x, NULL, false, R_KEY, R_PIICARD, NULL);
+	mp_scanner_next_object(x.sc, MP_SCAN_NO_PII);
+	cr_assert_eq(mp_scan_mem(x.sc, &x.loc, text, strlen(text)), 1);
+	cr_assert_str_eq(x.c.f[0].rule, "t.key");
+	coll_clear(&x.c);
+	/* The option ended with that object. */
+	cr_assert_eq(mp_scan_mem(x.sc, &x.loc, text, strlen(text)), 2);
+	fx_free(&x);
+	free(k);
+	free(text);
+}
+
+/* UTF-8 to UTF-16 (test-side, independent of text.c): out must hold
+ * 4 * strlen(s) + 2 bytes. Returns the bytes written. */
+static size_t to_utf16(const char *s, bool be, bool bom, unsigned char *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t k = 0;
+	uint32_t units[2];
+
+	if (bom) {
+		out[k++] = be ? 0xfe : 0xff;
+		out[k++] = be ? 0xff : 0xfe;
+	}
+	while (*p) {
+		uint32_t c;
+		int n = 0;
+		if (*p < 0x80)
+			c = *p++;
+		else if (*p < 0xe0)
+			c = (uint32_t)(*p++ & 0x1f), n = 1;
+		else if (*p < 0xf0)
+			c = (uint32_t)(*p++ & 0x0f), n = 2;
+		else
+			c = (uint32_t)(*p++ & 0x07), n = 3;
+		while (n-- > 0)
+			c = c << 6 | (uint32_t)(*p++ & 0x3f);
+		int nu = 1;
+		if (c >= 0x10000) {
+			units[0] = 0xd800 + ((c - 0x10000) >> 10);
+			units[1] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+			nu = 2;
+		} else {
+			units[0] = c;
+		}
+		for (int i = 0; i < nu; i++) {
+			out[k++] = (unsigned char)(be ? units[i] >> 8 : units[i] & 0xff);
+			out[k++] = (unsigned char)(be ? units[i] & 0xff : units[i] >> 8);
+		}
+	}
+	return k;
+}
+
+/* Where needle's UTF-16 form first occurs in the UTF-16 bytes u. */
+static size_t u16_find(const unsigned char *u, size_t n, const char *needle, bool be)
+{
+	unsigned char nb[256];
+	size_t m = to_utf16(needle, be, false, nb);
+
+	for (size_t i = 0; i + m <= n; i += 2)
+		if (memcmp(u + i, nb, m) == 0)
+			return i;
+	cr_assert_fail("%s not in the UTF-16 data", needle);
+	return 0;
+}
+
+static void utf16_round(struct fx *x, const char *text, bool be, bool bom, const struct reader_kind *rk)
+{
+	size_t len = strlen(text);
+	unsigned char *u = malloc(4 * len + 2);
+	size_t n;
+	struct chunk_reader cr;
+	struct mp_reader src, rd;
+	struct mp_utf16 *t = malloc(sizeof *t);
+	uint64_t bytes = 0;
+
+	cr_assert_not_null(u);
+	cr_assert_not_null(t);
+	n = to_utf16(text, be, bom, u);
+	memset(&cr, 0, sizeof cr);
+	cr.data = (const char *)u;
+	cr.len = n;
+	cr.sizes = rk->sizes;
+	cr.nsizes = rk->n;
+	src = (struct mp_reader){.read = chunk_read, .error = chunk_error, .ctx = &cr};
+	mp_utf16_init(t, &src, be);
+	rd = mp_utf16_reader(t);
+	coll_clear(&x->c);
+	x->c.utf16 = true;
+	mp_scanner_next_object(x->sc, MP_SCAN_UTF16);
+	mp_scan_stream(x->sc, &x->loc, &rd, &bytes);
+	cr_assert_eq(x->c.nf, 3, "%s: %zu findings", rk->name, x->c.nf);
+	for (size_t i = 0; i < x->c.nf; i++) {
+		const struct cfind *f = &x->c.f[i];
+		size_t off = u16_find(u, n, f->secret, be);
+		/* The line's start in the original: just past the last '\n' unit. */
+		size_t ls = 0;
+		for (size_t j = 0; j + 2 <= off; j += 2)
+			if (u[j + (be ? 1 : 0)] == '\n' && u[j + (be ? 0 : 1)] == 0)
+				ls = j + 2;
+		cr_assert_eq(f->offset, off, "%s: %s at %llu, want %zu", rk->name, f->secret,
+			     (unsigned long long)f->offset, off);
+		cr_assert_eq(f->length, 2 * strlen(f->secret));
+		cr_assert_eq(f->column, off - ls + 1, "%s: column %llu, want %zu", rk->name,
+			     (unsigned long long)f->column, off - ls + 1);
+		cr_assert_eq(f->end_column, f->column + f->length);
+	}
+	x->c.utf16 = false;
+	free(t);
+	free(u);
+}
+
+Test(options, utf16_positions_point_into_the_original)
+{
+	uint64_t caps[MP_CAP__COUNT];
+	struct fx x;
+	char *k1 = key_value("AAAA1111BBBB2222");
+	char *k2 = key_value("CCCC3333DDDD4444");
+	char *k3 = key_value("EEEE5555FFFF6666");
+	/* Characters of 1, 2, 3 and 4 UTF-8 bytes (the last a surrogate pair)
+	 * before the keys, and enough of them to cross segments. */
+	size_t fill = 400000, at = 0;
+	char *text = malloc(fill + 512);
+	static const char *const pieces[] = {"a", "\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\n", " "};
+
+	cr_assert_not_null(text);
+	at += (size_t)sprintf(text, "h\xc3\xa9llo %s\n", k1);
+	for (uint64_t r = 7; at < fill;)
+		at += (size_t)sprintf(text + at, "%s", pieces[t_rand(&r) % 6]);
+	at += (size_t)sprintf(text + at, " \xe4\xb8\xad %s\n\xf0\x9f\x98\x80 %s", k2, k3);
+	small_segment_caps(caps);
+	fx_init(&x, caps, false, R_KEY, NULL);
+	for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+		utf16_round(&x, text, false, true, &readers[i]);
+		utf16_round(&x, text, true, false, &readers[i]);
+	}
+	fx_free(&x);
+	free(text);
+	free(k1);
+	free(k2);
+	free(k3);
 }
