@@ -66,6 +66,65 @@ def gzip_named(name, data):
     return b.getvalue()
 
 
+# ---- formats no free tool writes: built from their published layouts ----
+
+def rar4_stored(name, data):
+    """A RAR 4 archive holding one stored file: marker, archive header, file
+    header (method 0x30, store), the data, end-of-archive block. Header CRCs
+    are the low 16 bits of CRC-32 over the header from its type byte on."""
+    import struct
+    import zlib
+
+    def block(htype, flags, body, add=b""):
+        head = struct.pack("<BHH", htype, flags, 7 + len(body)) + body
+        return struct.pack("<H", zlib.crc32(head) & 0xffff) + head + add
+
+    marker = b"Rar!\x1a\x07\x00"
+    main = block(0x73, 0, b"\x00" * 6)
+    nm = name.encode()
+    dos_time = (44 << 25) | (1 << 21) | (1 << 16)  # 2024-01-01 00:00
+    fh = struct.pack("<IIBIIBBHI", len(data), len(data), 3, zlib.crc32(data), dos_time, 20, 0x30, len(nm),
+                     0o100644) + nm  # host 3 (Unix): the attributes are st_mode
+    filehdr = block(0x74, 0x8000, fh, data)
+    end = block(0x7b, 0x4000, b"")
+    return marker + main + filehdr + end
+
+
+def crc16_arc(data):
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xa001 if crc & 1 else crc >> 1
+    return crc
+
+
+def lha_lh0(name, data):
+    """An LHA archive with one stored (-lh0-) member, level-0 header."""
+    import struct
+    nm = name.encode()
+    dos_time = (44 << 25) | (1 << 21) | (1 << 16)
+    rest = b"-lh0-" + struct.pack("<IIIBBB", len(data), len(data), dos_time, 0x20, 0, len(nm)) + nm + \
+        struct.pack("<H", crc16_arc(data))
+    head = bytes([len(rest), sum(rest) & 0xff]) + rest
+    return head + data + b"\x00"
+
+
+def cab_stored(name, data):
+    """A Microsoft cabinet with one folder, one file, one uncompressed data
+    block (checksum 0: not computed)."""
+    import struct
+    nm = name.encode() + b"\x00"
+    cffile = struct.pack("<IIHHHH", len(data), 0, 0, (44 << 9) | (1 << 5) | 1, 0, 0x20) + nm
+    header_len, folder_len = 36, 8
+    data_off = header_len + folder_len + len(cffile)
+    cfdata = struct.pack("<IHH", 0, len(data), len(data)) + data
+    total = data_off + len(cfdata)
+    header = b"MSCF" + struct.pack("<IIIIIBBHHHHH", 0, total, 0, header_len + folder_len, 0, 3, 1, 1, 1, 0, 0x1234, 0)
+    folder = struct.pack("<IHH", data_off, 1, 0)
+    return header + folder + cffile + cfdata
+
+
 def located(recs):
     """(path, chain, line, column) of each finding, sorted."""
     return sorted((f["location"]["path"], tuple(f["location"]["chain"]), f["location"]["line"],
@@ -146,6 +205,13 @@ class Archives(unittest.TestCase):
             for opt, out in (("--zstd", "raw.zst"), ("--lz4", "raw.lz4"), ("--lzip", "raw.lz"), ("-Z", "raw.Z")):
                 self.bsdtar(out, ["--format", "raw", opt], {"app.env": BODY})
                 expect(out, ["<decompressed>"])
+        # No free tool writes these: built by hand from the formats' layouts.
+        self.put("a.rar", rar4_stored("app.env", BODY))
+        expect("a.rar", ["app.env"])
+        self.put("a.lzh", lha_lh0("app.env", BODY))
+        expect("a.lzh", ["app.env"])
+        self.put("a.cab", cab_stored("app.env", BODY))
+        expect("a.cab", ["app.env"])
         code, _, err, recs = e2e.scan(self, ["."], cwd=self.d)
         self.assertEqual(code, 1, err)
         got = [(p[2:], c, line, col) for p, c, line, col in located(recs)]
