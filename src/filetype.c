@@ -292,6 +292,7 @@ uint64_t mp_filetype_decoder_memory(enum mp_filetype t, const void *v, size_t n)
 	case MP_FT_XZ: return xz_dict(p, n);
 	default: return 0;
 	}
+}
 
 /* ---- content that is not a container ---- */
 

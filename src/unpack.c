@@ -722,7 +722,7 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 				     "decoder-memory limit (%llu bytes): the %s stream declares a %llu-byte "
 				     "dictionary; not unpacked, scanned as plain bytes",
 				     (unsigned long long)cap, mp_filetype_name(t), (unsigned long long)mem);
-				scan_plain(u, st);
+				scan_typed(u, st);
 				return;
 			}
 			if (st->decompressed)

@@ -233,6 +233,7 @@ Test(filetype, declared_decoder_memory)
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, big, sizeof big), 0, "not a valid dictionary");
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_XZ, xz0, 15), 0, "header cut short");
 	cr_assert_eq(mp_filetype_decoder_memory(MP_FT_GZIP, xz0, sizeof xz0), 0);
+}
 
 /* ---- content types ---- */
 
