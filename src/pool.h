@@ -14,6 +14,7 @@
 #include "scan.h"
 #include "stats.h"
 #include "unpack.h"
+#include "walk.h"
 
 struct mp_pool_shared {
 	const struct mp_engine *engine;
@@ -30,6 +31,7 @@ struct mp_worker {
 	struct mp_unpacker *unpacker; /* opens archives; borrows scanner */
 	struct mp_batch batch;
 	struct mp_stats stats;
+	const struct mp_item *item; /* being scanned */
 };
 
 struct mp_pool {

@@ -379,6 +379,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
 		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
+		json_object_object_add(sk, "not_added_lines", jint(st->skipped_not_added));
 		json_object_object_add(o, "skipped", sk);
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "git.h"
 #include "log.h"
 #include "pool.h"
 #include "run.h"
@@ -205,8 +206,70 @@ static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs,
 	free(order);
 }
 
+/* --staged: queue each staged file's content as an in-memory item, read
+ * through one `git cat-file --batch`. A file the diff adds no line to is
+ * not read: none of its findings could count. Returns 0, or -1 when git
+ * failed (message printed). */
+static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, struct mp_queue *q,
+		       struct mp_worker *mainw)
+{
+	uint64_t cap = s->caps[MP_CAP_FILE_SIZE];
+	struct mp_git_cat *cat = NULL;
+	char err[512], msg[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct mp_staged_file *sf = &st->files[i];
+		char *data = NULL;
+		uint64_t len = 0;
+		size_t plen = strlen(sf->path);
+		struct mp_item *it;
+
+		if (sf->add.n == 0)
+			continue;
+		if (cat == NULL && (cat = mp_git_cat_open(err, sizeof err)) == NULL)
+			goto fail;
+		if (mp_git_cat_get(cat, sf->blob, cap, &data, &len, err, sizeof err) != 0)
+			goto fail;
+		if (data == NULL) {
+			snprintf(msg, sizeof msg,
+				 "file-size limit (%llu bytes): file of %llu bytes not scanned",
+				 (unsigned long long)cap, (unsigned long long)len);
+			walk_notice(mainw, sf->path, "limit", msg);
+			continue;
+		}
+		it = malloc(sizeof *it + plen + 1 + len);
+		if (it == NULL) {
+			free(data);
+			snprintf(err, sizeof err, "%s: out of memory", sf->path);
+			goto fail;
+		}
+		memset(it, 0, sizeof *it);
+		memcpy(it->path, sf->path, plen + 1);
+		memcpy(it->path + plen + 1, data, len);
+		free(data);
+		it->data = it->path + plen + 1;
+		it->len = len;
+		it->staged = sf;
+		if (mp_queue_push(q, it) != 0) {
+			free(it);
+			snprintf(err, sizeof err, "%s: cannot queue the file", sf->path);
+			goto fail;
+		}
+		mp_sink_write(mainw->sh->sink, &mainw->batch);
+	}
+	goto out;
+fail:
+	mp_log_error("%s", err);
+	rc = -1;
+out:
+	mp_git_cat_close(cat);
+	return rc;
+}
+
 int mp_run_scan(const struct mp_settings *s)
 {
+	struct mp_staged staged = {0};
 	struct mp_ruleset rs;
 	struct mp_engine eng;
 	struct mp_sink sink;
@@ -220,12 +283,18 @@ int mp_run_scan(const struct mp_settings *s)
 	bool missing_root = false;
 	int status = MP_EXIT_ERROR;
 	double t0 = now();
-	char ebuf[128];
+	char ebuf[512];
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
 	memset(&mainw, 0, sizeof mainw);
 	memset(&total, 0, sizeof total);
+	/* First, so that outside a work tree the error comes at once, and
+	 * before any thread starts (it sets git's environment). */
+	if (s->staged && mp_git_staged(&staged, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s", ebuf);
+		return MP_EXIT_ERROR;
+	}
 	if (load_rules(s, &rs, NULL, 0) != 0)
 		goto out_rules;
 	if (build_engine(s, &rs, &eng) != 0)
@@ -278,6 +347,8 @@ int mp_run_scan(const struct mp_settings *s)
 		.notice = walk_notice,
 		.ctx = &mainw,
 	};
+	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
+		missing_root = true;
 	for (size_t i = 0; i < s->npaths; i++) {
 		if (mp_walk_root(&w, s->paths[i]) != 0)
 			missing_root = true;
@@ -313,6 +384,7 @@ out_engine:
 	mp_engine_free(&eng);
 out_rules:
 	mp_ruleset_free(&rs);
+	mp_staged_free(&staged);
 	return status;
 }
 

@@ -43,6 +43,7 @@ struct mp_settings {
 	enum mp_confidence min_confidence; /* --min-confidence; 0 = report all */
 	bool include_test_values;          /* --include-test-values */
 	bool quiet;
+	bool staged; /* --staged: the git index's added lines */
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */
 	uint64_t caps[MP_CAP__COUNT];
