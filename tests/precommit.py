@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `magpie scan --staged` and of magpie as a git hook.
+
+Each case builds a temporary git repository. The staged scans run with -j1
+and -j4 and must give the same records (e2e.scan). The hook cases let git
+itself run .git/hooks/pre-commit, a script that runs the built magpie; when
+Debian's pre-commit package is installed, the framework path is tried too
+with a `repo: local` configuration made from .pre-commit-hooks.yaml.
+Nothing here needs the network.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import AKID, GHP, MAGPIE, SRCDIR, findings, run, scan  # noqa: E402
+
+
+class Repo(unittest.TestCase):
+    def setUp(self):
+        self.d = tempfile.mkdtemp(prefix="magpie-precommit-")
+        self.home = os.path.join(self.d, "home")
+        self.repo = os.path.join(self.d, "repo")
+        os.makedirs(self.home)
+        os.makedirs(self.repo)
+        # Keep the user's and the system's git configuration out.
+        self.env = dict(os.environ, HOME=self.home, GIT_CONFIG_NOSYSTEM="1",
+                        GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.invalid",
+                        GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.invalid",
+                        PRE_COMMIT_HOME=os.path.join(self.d, "pre-commit-home"))
+        self.env.pop("GIT_DIR", None)
+        self.env.pop("GIT_INDEX_FILE", None)
+        self.git("init", "-q", "-b", "main")
+
+    def tearDown(self):
+        shutil.rmtree(self.d, ignore_errors=True)
+
+    def git(self, *args, check=True):
+        p = subprocess.run(["git"] + list(args), cwd=self.repo, env=self.env, capture_output=True,
+                           timeout=120)
+        if check and p.returncode != 0:
+            self.fail("git %s: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+        return p
+
+    def write(self, rel, data):
+        p = os.path.join(self.repo, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(data)
+
+    def commit_all(self, msg="c"):
+        self.git("add", "-A")
+        self.git("commit", "-q", "--no-verify", "-m", msg)
+
+
+class Staged(Repo):
+    def staged(self, extra=(), cwd=None):
+        return scan(self, ["--staged"] + list(extra), cwd=cwd or self.repo, env=self.env)
+
+    def test_only_added_lines_count(self):
+        self.write("old.env", "x=1\nAWS=%s\n" % AKID)
+        self.commit_all()
+        with open(os.path.join(self.repo, "old.env"), "a") as f:
+            f.write("y=2\n")
+        self.write("new.env", "a\nb\nkey=%s\n" % AKID)
+        self.git("add", "-A")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 1)
+        got = [(f["location"]["path"], f["location"]["line"], f["rule"]["id"]) for f in findings(recs)]
+        self.assertEqual(got, [("new.env", 3, "aws.access-key-id")])
+        self.assertEqual(recs[-1]["skipped"]["not_added_lines"], 1)
+        self.assertEqual(recs[-1]["files"], 2)
+
+    def test_reads_the_index_not_the_worktree(self):
+        self.write("a.env", "key=%s\n" % AKID)
+        self.git("add", "a.env")
+        self.write("a.env", "clean now\n")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["a.env"])
+
+    def test_worktree_secret_not_staged_is_not_reported(self):
+        self.write("a.env", "clean\n")
+        self.git("add", "a.env")
+        self.write("a.env", "key=%s\n" % AKID)
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 0)
+        self.assertEqual(findings(recs), [])
+
+    def test_paths_are_repository_relative_from_a_subdirectory(self):
+        self.write("sub/deep/t.txt", "token %s\n" % GHP)
+        self.write("sub/other.txt", "x\n")
+        self.git("add", "-A")
+        code, _, _, recs = self.staged(cwd=os.path.join(self.repo, "sub"))
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["sub/deep/t.txt"])
+
+    def test_modified_line_in_the_middle(self):
+        self.write("c.ini", "".join("line%d\n" % i for i in range(1, 21)))
+        self.commit_all()
+        lines = ["line%d\n" % i for i in range(1, 21)]
+        lines[9] = "secret=%s\n" % AKID
+        self.write("c.ini", "".join(lines))
+        self.git("add", "c.ini")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["line"] for f in findings(recs)], [10])
+
+    def test_renames_deletions_and_mode_changes_add_nothing(self):
+        self.write("keep.env", "k=%s\n" % AKID)
+        self.write("gone.env", "k=%s\n" % AKID)
+        self.write("run.sh", "k=%s\n" % AKID)
+        self.commit_all()
+        self.git("mv", "keep.env", "moved.env")
+        self.git("rm", "-q", "gone.env")
+        os.chmod(os.path.join(self.repo, "run.sh"), 0o755)
+        self.git("add", "run.sh")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 0)
+        self.assertEqual(findings(recs), [])
+        self.assertEqual(recs[-1]["files"], 0)
+
+    def test_nothing_staged(self):
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[-1]["files"], 0)
+
+    def test_file_name_with_odd_bytes(self):
+        name = "we\tird \"n\u00e4me\".env"
+        self.write(name, "k=%s\n" % AKID)
+        self.git("add", "-A")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], [name])
+
+    def test_outside_a_repository(self):
+        outside = os.path.join(self.d, "plain")
+        os.makedirs(outside)
+        env = dict(self.env, GIT_CEILING_DIRECTORIES=self.d)
+        for j in ("-j1", "-j4"):
+            code, out, err = run(["scan", j, "--staged"], cwd=outside, env=env)
+            self.assertEqual(code, 2)
+            self.assertEqual(out, b"")
+            self.assertEqual(len(err.decode().strip().splitlines()), 1, err)
+            self.assertIn(b"not inside a git work tree", err)
+
+    def test_staged_takes_no_path(self):
+        code, _, err = run(["scan", "--staged", "."], cwd=self.repo, env=self.env)
+        self.assertEqual(code, 2)
+        self.assertIn(b"--staged", err)
+
+
+HOOK = """#!/bin/sh
+exec "%s" scan --staged --format text
+"""
+
+
+class Hook(Repo):
+    def install_hook(self):
+        p = os.path.join(self.repo, ".git", "hooks", "pre-commit")
+        with open(p, "w") as f:
+            f.write(HOOK % MAGPIE)
+        os.chmod(p, 0o755)
+
+    def commit(self):
+        p = self.git("commit", "-q", "-m", "try", check=False)
+        return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+    def test_commit_with_a_key_is_refused(self):
+        self.install_hook()
+        self.write("README", "hello\n")
+        self.write("conf/app.env", "# config\nregion=eu\nAWS_ACCESS_KEY_ID=%s\n" % AKID)
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("conf/app.env:3:", out)
+        self.assertIn("aws.access-key-id", out)
+        self.assertNotIn(AKID, out)
+        self.assertEqual(self.git("rev-list", "--all").stdout, b"")
+
+    def test_clean_commit_goes_through(self):
+        self.install_hook()
+        self.write("README", "hello\n")
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertEqual(code, 0, out)
+
+    def test_old_secret_does_not_block_unrelated_commit(self):
+        self.write("conf/app.env", "AWS_ACCESS_KEY_ID=%s\n" % AKID)
+        self.commit_all()
+        self.install_hook()
+        with open(os.path.join(self.repo, "conf/app.env"), "a") as f:
+            f.write("region=eu\n")
+        self.write("README", "hello\n")
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertEqual(code, 0, out)
+
+    def test_staged_then_cleaned_is_still_refused(self):
+        self.install_hook()
+        self.write("a.env", "key=%s\n" % AKID)
+        self.git("add", "a.env")
+        self.write("a.env", "key=\n")
+        code, out = self.commit()
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("a.env:1:", out)
+
+    @unittest.skipUnless(shutil.which("pre-commit"), "the pre-commit package is not installed")
+    def test_pre_commit_framework(self):
+        with open(os.path.join(SRCDIR, ".pre-commit-hooks.yaml")) as f:
+            hooks = f.read()
+        entry = re.search(r"^\s*entry:\s*(.+)$", hooks, re.M).group(1).strip()
+        args = re.search(r"^\s*args:\s*(\[.*\])$", hooks, re.M).group(1)
+        self.assertEqual(entry, "magpie scan --staged")
+        bindir = os.path.join(self.d, "bin")
+        os.makedirs(bindir)
+        os.symlink(MAGPIE, os.path.join(bindir, "magpie"))
+        self.env["PATH"] = bindir + os.pathsep + self.env.get("PATH", "")
+        self.write(".pre-commit-config.yaml", """repos:
+- repo: local
+  hooks:
+  - id: magpie
+    name: magpie
+    entry: %s
+    args: %s
+    language: system
+    pass_filenames: false
+    always_run: true
+""" % (entry, args))
+        self.commit_all("config")
+        p = subprocess.run(["pre-commit", "install"], cwd=self.repo, env=self.env,
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.write("x.env", "key=%s\n" % AKID)
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("x.env:1:", out)
+        self.assertIn("aws.access-key-id", out)
+        self.write("x.env", "key=\n")
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertEqual(code, 0, out)
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - failed - len(result.skipped), failed))
+    sys.exit(1 if failed else 0)
