@@ -318,8 +318,11 @@ static pid_t spawn_git(const char *const *args, int *in, int *out, bool quiet)
 		posix_spawn_file_actions_adddup2(&fa, op[1], 1);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)args, environ) != 0)
+	int e = posix_spawnp(&pid, "git", &fa, NULL, (char *const *)args, environ);
+	if (e != 0) {
 		pid = -1;
+		errno = e;
+	}
 	posix_spawn_file_actions_destroy(&fa);
 out:
 	if (ip[0] >= 0)
@@ -405,7 +408,7 @@ int mp_git_staged(struct mp_staged *st, char *err, size_t errlen)
 			       "--src-prefix=a/",
 			       "--dst-prefix=b/",
 			       NULL};
-	char *data = NULL;
+	char *data = NULL, ebuf[128];
 	size_t len = 0;
 	int fd = -1, rc = -1;
 	pid_t pid;
@@ -431,7 +434,7 @@ int mp_git_staged(struct mp_staged *st, char *err, size_t errlen)
 		goto out;
 	}
 	if ((pid = spawn_git(patch, NULL, &fd, false)) < 0) {
-		snprintf(err, errlen, "--staged: cannot run git: %s", strerror(errno));
+		snprintf(err, errlen, "--staged: cannot run git: %s", mp_strerror(errno, ebuf, sizeof ebuf));
 		goto out;
 	}
 	in = fdopen(fd, "r");
@@ -468,6 +471,7 @@ struct mp_git_cat *mp_git_cat_open(char *err, size_t errlen)
 	const char *args[] = {"git", "cat-file", "--batch", NULL};
 	struct mp_git_cat *c = calloc(1, sizeof *c);
 	int in = -1, out = -1;
+	char ebuf[128];
 
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -475,7 +479,8 @@ struct mp_git_cat *mp_git_cat_open(char *err, size_t errlen)
 	}
 	c->pid = spawn_git(args, &in, &out, false);
 	if (c->pid < 0) {
-		snprintf(err, errlen, "--staged: cannot run git cat-file: %s", strerror(errno));
+		snprintf(err, errlen, "--staged: cannot run git cat-file: %s",
+			 mp_strerror(errno, ebuf, sizeof ebuf));
 		free(c);
 		return NULL;
 	}
