@@ -37,6 +37,9 @@ enum {
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
 	OPT_STAGED,
+	OPT_BASELINE,
+	OPT_WRITE_BASELINE,
+	OPT_SHOW_SUPPRESSED,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -61,6 +64,9 @@ static const struct option long_opts[] = {
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"staged", no_argument, NULL, OPT_STAGED},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
+	{"show-suppressed", no_argument, NULL, OPT_SHOW_SUPPRESSED},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -103,6 +109,9 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --staged            scan what git is about to commit: the staged content\n"
 	      "                          of changed files, reporting only findings on the lines\n"
 	      "                          the staged diff adds (run inside a git work tree)\n"
+	      "      --baseline FILE     suppress the findings listed in FILE\n"
+	      "      --write-baseline FILE  write the findings' fingerprints to FILE\n"
+	      "      --show-suppressed   also write suppressed findings, marked suppressed\n"
 	      "  -j, --threads N         worker threads, 1 to 1024 (default: online CPUs)\n"
 	      "      --rules PATH        add a rule file or directory; a rule with the id of a\n"
 	      "                          default rule replaces it (repeatable)\n"
@@ -267,6 +276,9 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_CACHE_DIR: s->cache_dir = optarg; break;
 		case 'q': s->quiet = true; break;
 		case OPT_STAGED: s->staged = true; break;
+		case OPT_BASELINE: s->baseline = optarg; break;
+		case OPT_WRITE_BASELINE: s->write_baseline = optarg; break;
+		case OPT_SHOW_SUPPRESSED: s->show_suppressed = true; break;
 		case OPT_HELP:
 			mp_cli_help(s->cmd);
 			s->cmd = MP_CMD_HELP;

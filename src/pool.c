@@ -37,6 +37,22 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 		w->stats.skipped_not_added++;
 		return;
 	}
+	if (w->sh->collect) {
+		struct mp_buf where;
+		mp_buf_init(&where, 1u << 20);
+		mp_loc_display(loc, &where);
+		mp_baseline_add(w->sh->collect, f->rule->id, f->fingerprint, where.data ? where.data : "",
+				f->line);
+		mp_buf_free(&where);
+	}
+	if (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint)) {
+		w->stats.suppressed++;
+		if (w->sh->show_suppressed)
+			mp_record_suppressed(&w->batch, w->sh->sink, loc, f);
+		if (w->batch.buf.len > MP_BATCH_FLUSH)
+			mp_sink_write(w->sh->sink, &w->batch);
+		return;
+	}
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - base]++;

@@ -270,6 +270,7 @@ out:
 int mp_run_scan(const struct mp_settings *s)
 {
 	struct mp_staged staged = {0};
+	struct mp_baseline base, collect;
 	struct mp_ruleset rs;
 	struct mp_engine eng;
 	struct mp_sink sink;
@@ -280,7 +281,7 @@ int mp_run_scan(const struct mp_settings *s)
 	struct mp_queue *q = NULL;
 	FILE *out = stdout;
 	enum mp_format fmt = s->format;
-	bool missing_root = false;
+	bool exit_error = false;
 	int status = MP_EXIT_ERROR;
 	double t0 = now();
 	char ebuf[512];
@@ -289,11 +290,17 @@ int mp_run_scan(const struct mp_settings *s)
 	memset(&eng, 0, sizeof eng);
 	memset(&mainw, 0, sizeof mainw);
 	memset(&total, 0, sizeof total);
+	mp_baseline_init(&base);
+	mp_baseline_init(&collect);
 	/* First, so that outside a work tree the error comes at once, and
 	 * before any thread starts (it sets git's environment). */
 	if (s->staged && mp_git_staged(&staged, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s", ebuf);
 		return MP_EXIT_ERROR;
+	}
+	if (s->baseline && mp_baseline_load(&base, s->baseline, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s: %s", s->baseline, ebuf);
+		goto out_rules;
 	}
 	if (load_rules(s, &rs, NULL, 0) != 0)
 		goto out_rules;
@@ -317,6 +324,9 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.sink = &sink;
 	sh.queue = q;
 	sh.profile = s->profile;
+	sh.baseline = s->baseline ? &base : NULL;
+	sh.show_suppressed = s->show_suppressed;
+	sh.collect = s->write_baseline ? &collect : NULL;
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 
@@ -348,10 +358,10 @@ int mp_run_scan(const struct mp_settings *s)
 		.ctx = &mainw,
 	};
 	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
-		missing_root = true;
+		exit_error = true;
 	for (size_t i = 0; i < s->npaths; i++) {
 		if (mp_walk_root(&w, s->paths[i]) != 0)
-			missing_root = true;
+			exit_error = true;
 		mp_sink_write(&sink, &mainw.batch);
 	}
 	mp_queue_close(q);
@@ -362,10 +372,14 @@ int mp_run_scan(const struct mp_settings *s)
 	if (s->profile)
 		print_profile(&total, &rs, &eng.hs, now() - t0);
 	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	if (s->write_baseline && mp_baseline_write(&collect, s->write_baseline, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s: %s", s->write_baseline, ebuf);
+		exit_error = true;
+	}
 	if (mp_sink_finish(&sink, &sum, s->quiet) != 0) {
 		mp_log_error("%s: write failed", s->output ? s->output : "standard output");
 		status = MP_EXIT_ERROR;
-	} else if (missing_root) {
+	} else if (exit_error) {
 		status = MP_EXIT_ERROR;
 	} else {
 		status = total.findings + total.unreported > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
@@ -385,6 +399,8 @@ out_engine:
 out_rules:
 	mp_ruleset_free(&rs);
 	mp_staged_free(&staged);
+	mp_baseline_free(&base);
+	mp_baseline_free(&collect);
 	return status;
 }
 

@@ -77,6 +77,7 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->skipped_system += from->skipped_system;
 	into->skipped_test_values += from->skipped_test_values;
 	into->skipped_not_added += from->skipped_not_added;
+	into->suppressed += from->suppressed;
 	if (into->prof && from->prof) {
 		for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 			into->prof->hits[i] += from->prof->hits[i];

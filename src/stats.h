@@ -51,6 +51,7 @@ struct mp_stats {
 	uint64_t skipped_excluded;    /* paths matching --exclude */
 	uint64_t skipped_test_values; /* documented example values not reported */
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
+	uint64_t suppressed;          /* findings in the --baseline (written only with --show-suppressed) */
 	uint64_t skipped_not_added;   /* --staged: findings on lines the staged diff does not add */
 	struct mp_prof *prof;         /* NULL unless profiling */
 };

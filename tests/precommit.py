@@ -155,6 +155,85 @@ class Staged(Repo):
         self.assertIn(b"--staged", err)
 
 
+class Baseline(Repo):
+    def setUp(self):
+        super().setUp()
+        self.write("a.env", "k=%s\nt=%s\n" % (AKID, GHP))
+        self.write("sub/b.env", "x\nk=%s\n" % AKID)
+
+    def test_write_then_suppress(self):
+        outs = []
+        for j in ("-j1", "-j4"):
+            base = os.path.join(self.d, "base%s.json" % j)
+            code, _, err = run(["scan", j, "--format", "jsonl", "--write-baseline", base, "."],
+                               cwd=self.repo)
+            self.assertEqual(code, 1, err)
+            with open(base, "rb") as f:
+                outs.append(f.read())
+        self.assertEqual(outs[0], outs[1], "baseline differs between -j1 and -j4")
+        lines = outs[0].decode().splitlines()
+        self.assertEqual(lines[0], '{"magpie_baseline":1,"findings":[')
+        self.assertEqual(lines[-1], "]}")
+        entries = [json.loads(x.rstrip(",")) for x in lines[1:-1]]
+        self.assertEqual([(e["path"], e["line"], e["rule"]) for e in entries],
+                         [("./a.env", 1, "aws.access-key-id"), ("./a.env", 2, "github.pat-classic"),
+                          ("./sub/b.env", 2, "aws.access-key-id")])
+        self.assertTrue(all(e["fingerprint"].startswith("sha256:") for e in entries))
+        base = os.path.join(self.d, "base-j1.json")
+        code, _, _, recs = scan(self, ["--baseline", base, "."], cwd=self.repo)
+        self.assertEqual(code, 0)
+        self.assertEqual(findings(recs), [])
+        self.assertEqual(recs[-1]["suppressed"], 3)
+        self.assertEqual(recs[-1]["findings"], 0)
+        # A new secret is reported; the known ones stay suppressed.
+        self.write("c.env", "pat=%s\n" % GHP.replace("R8x2", "Q7w1"))
+        code, _, _, recs = scan(self, ["--baseline", base, "."], cwd=self.repo)
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["./c.env"])
+        self.assertEqual(recs[-1]["suppressed"], 3)
+
+    def test_show_suppressed(self):
+        base = os.path.join(self.d, "base.json")
+        run(["scan", "--write-baseline", base, "a.env"], cwd=self.repo)
+        code, _, _, recs = scan(self, ["--baseline", base, "--show-suppressed", "a.env"], cwd=self.repo)
+        self.assertEqual(code, 0)
+        self.assertEqual(sorted(f["rule"]["id"] for f in findings(recs)),
+                         ["aws.access-key-id", "github.pat-classic"])
+        self.assertTrue(all(f["suppressed"] is True for f in findings(recs)))
+        self.assertEqual(recs[-1]["findings"], 0)
+        self.assertEqual(recs[-1]["suppressed"], 2)
+        code, out, _ = run(["scan", "--format", "text", "--baseline", base, "--show-suppressed", "a.env"],
+                           cwd=self.repo)
+        self.assertEqual(code, 0)
+        self.assertIn(b"suppressed", out)
+
+    def test_bad_baseline(self):
+        for text in ("", "{", '{"findings": 1}', '{"findings": [{"rule": "x"}]}'):
+            bad = os.path.join(self.d, "bad.json")
+            with open(bad, "w") as f:
+                f.write(text)
+            code, out, err = run(["scan", "--baseline", bad, "a.env"], cwd=self.repo)
+            self.assertEqual(code, 2, text)
+            self.assertEqual(out, b"")
+            self.assertEqual(len(err.decode().strip().splitlines()), 1, err)
+            self.assertIn(bad.encode(), err)
+        code, _, err = run(["scan", "--baseline", os.path.join(self.d, "none.json"), "a.env"], cwd=self.repo)
+        self.assertEqual(code, 2)
+        self.assertIn(b"none.json", err)
+
+    def test_staged_with_baseline(self):
+        base = os.path.join(self.d, "base.json")
+        run(["scan", "--write-baseline", base, "a.env"], cwd=self.repo)
+        self.git("add", "a.env")
+        code, _, _, recs = scan(self, ["--staged", "--baseline", base], cwd=self.repo, env=self.env)
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[-1]["suppressed"], 2)
+        self.git("add", "sub/b.env")  # the same key in another file: same fingerprint
+        code, _, _, recs = scan(self, ["--staged", "--baseline", base], cwd=self.repo, env=self.env)
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[-1]["suppressed"], 3)
+
+
 HOOK = """#!/bin/sh
 exec "%s" scan --staged --format text
 """
