@@ -289,6 +289,17 @@ class Hook(Repo):
         self.assertNotEqual(code, 0, out)
         self.assertIn("a.env:1:", out)
 
+    def test_commit_all_scans_the_index_git_is_committing(self):
+        # `git commit -a` hands the hook a temporary index (GIT_INDEX_FILE).
+        self.write("app.env", "region=eu\n")
+        self.commit_all()
+        self.install_hook()
+        self.write("app.env", "region=eu\nkey=%s\n" % AKID)
+        p = self.git("commit", "-q", "-a", "-m", "all", check=False)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertIn("app.env:2:", out)
+
     @unittest.skipUnless(shutil.which("pre-commit"), "the pre-commit package is not installed")
     def test_pre_commit_framework(self):
         with open(os.path.join(SRCDIR, ".pre-commit-hooks.yaml")) as f:
