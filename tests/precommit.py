@@ -337,6 +337,38 @@ class Hook(Repo):
         code, out = self.commit()
         self.assertEqual(code, 0, out)
 
+    @unittest.skipUnless(shutil.which("pre-commit"), "the pre-commit package is not installed")
+    def test_pre_commit_framework_with_the_manifest(self):
+        """The hook as users get it: .pre-commit-hooks.yaml from a hook repository (here
+        a local one holding only that file), validated by pre-commit itself."""
+        hooks = os.path.join(self.d, "hooks")
+        os.makedirs(hooks)
+        shutil.copy(os.path.join(SRCDIR, ".pre-commit-hooks.yaml"), hooks)
+        for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "hooks"]):
+            subprocess.run(["git"] + args, cwd=hooks, env=self.env, check=True, capture_output=True)
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hooks, env=self.env, check=True,
+                             capture_output=True).stdout.decode().strip()
+        bindir = os.path.join(self.d, "bin")
+        os.makedirs(bindir)
+        os.symlink(MAGPIE, os.path.join(bindir, "magpie"))
+        self.env["PATH"] = bindir + os.pathsep + self.env.get("PATH", "")
+        self.write(".pre-commit-config.yaml",
+                   "repos:\n- repo: %s\n  rev: %s\n  hooks:\n  - id: magpie\n" % (hooks, rev))
+        self.commit_all("config")
+        p = subprocess.run(["pre-commit", "install"], cwd=self.repo, env=self.env,
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.write("conf/x.env", "a=1\nkey=%s\n" % AKID)
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertNotEqual(code, 0, out)
+        self.assertIn("conf/x.env:2:", out)
+        self.assertIn("aws.access-key-id", out)
+        self.write("conf/x.env", "a=1\n")
+        self.git("add", "-A")
+        code, out = self.commit()
+        self.assertEqual(code, 0, out)
+
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
