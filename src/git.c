@@ -498,8 +498,8 @@ struct mp_git_cat *mp_git_cat_open(char *err, size_t errlen)
 	return c;
 }
 
-int mp_git_cat_get(struct mp_git_cat *c, const char *name, uint64_t cap, char **data, uint64_t *len,
-		   char *err, size_t errlen)
+int mp_git_cat_get(struct mp_git_cat *c, const char *name, uint64_t cap, size_t headroom, char **data,
+		   uint64_t *len, char *err, size_t errlen)
 {
 	char hdr[256], type[32];
 	unsigned long long size;
@@ -517,12 +517,12 @@ int mp_git_cat_get(struct mp_git_cat *c, const char *name, uint64_t cap, char **
 	}
 	*len = size;
 	if (cap == 0 || size <= cap) {
-		buf = malloc(size ? size : 1);
+		buf = size < SIZE_MAX - headroom ? malloc(headroom + size + 1) : NULL;
 		if (buf == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (size > 0 && fread(buf, 1, size, c->from) != size) {
+		if (size > 0 && fread(buf + headroom, 1, size, c->from) != size) {
 			free(buf);
 			goto fail;
 		}

@@ -64,11 +64,12 @@ struct mp_git_cat;
 
 struct mp_git_cat *mp_git_cat_open(char *err, size_t errlen);
 /* Read blob `name`. When its size is at most cap (0: no cap), *data gets a
- * malloc'ed copy (the caller frees it) and *len its size; otherwise *data
- * is NULL and *len is the size. Returns 0 or -1 (err; the process is
- * unusable after that). */
-int mp_git_cat_get(struct mp_git_cat *c, const char *name, uint64_t cap, char **data, uint64_t *len,
-		   char *err, size_t errlen);
+ * malloc'ed block of headroom + size bytes with the blob at *data +
+ * headroom (the caller frees the block; the headroom is left for it to
+ * fill) and *len the size; otherwise *data is NULL and *len is the size.
+ * Returns 0 or -1 (err; the process is unusable after that). */
+int mp_git_cat_get(struct mp_git_cat *c, const char *name, uint64_t cap, size_t headroom, char **data,
+		   uint64_t *len, char *err, size_t errlen);
 /* Close the process and wait for it. Accepts NULL. */
 void mp_git_cat_close(struct mp_git_cat *c);
 

@@ -229,7 +229,9 @@ static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, 
 			continue;
 		if (cat == NULL && (cat = mp_git_cat_open(err, sizeof err)) == NULL)
 			goto fail;
-		if (mp_git_cat_get(cat, sf->blob, cap, &data, &len, err, sizeof err) != 0)
+		/* The blob is read straight behind the item's header and path. */
+		if (mp_git_cat_get(cat, sf->blob, cap, sizeof *it + plen + 1, &data, &len, err, sizeof err) !=
+		    0)
 			goto fail;
 		if (data == NULL) {
 			snprintf(msg, sizeof msg,
@@ -238,16 +240,9 @@ static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, 
 			walk_notice(mainw, sf->path, "limit", msg);
 			continue;
 		}
-		it = malloc(sizeof *it + plen + 1 + len);
-		if (it == NULL) {
-			free(data);
-			snprintf(err, sizeof err, "%s: out of memory", sf->path);
-			goto fail;
-		}
+		it = (struct mp_item *)(void *)data;
 		memset(it, 0, sizeof *it);
 		memcpy(it->path, sf->path, plen + 1);
-		memcpy(it->path + plen + 1, data, len);
-		free(data);
 		it->data = it->path + plen + 1;
 		it->len = len;
 		it->staged = sf;

@@ -125,6 +125,16 @@ class Staged(Repo):
         self.assertEqual(findings(recs), [])
         self.assertEqual(recs[-1]["files"], 0)
 
+    def test_file_size_limit(self):
+        self.write("big.env", "x" * 100 + "\nk=%s\n" % AKID)
+        self.write("small.env", "k=%s\n" % AKID)
+        self.git("add", "-A")
+        code, _, _, recs = self.staged(["--max-file-size", "64"])
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["small.env"])
+        notes = [(r["kind"], r["location"]["path"]) for r in recs if r["type"] == "notice"]
+        self.assertEqual(notes, [("limit", "big.env")])
+
     def test_nothing_staged(self):
         code, _, _, recs = self.staged()
         self.assertEqual(code, 0)
