@@ -38,6 +38,10 @@ enum {
 	OPT_MEDIA,
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
+	OPT_STAGED,
+	OPT_BASELINE,
+	OPT_WRITE_BASELINE,
+	OPT_SHOW_SUPPRESSED,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -63,6 +67,10 @@ static const struct option long_opts[] = {
 	{"media", required_argument, NULL, OPT_MEDIA},
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"staged", no_argument, NULL, OPT_STAGED},
+	{"baseline", required_argument, NULL, OPT_BASELINE},
+	{"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
+	{"show-suppressed", no_argument, NULL, OPT_SHOW_SUPPRESSED},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -94,6 +102,7 @@ void mp_cli_help(enum mp_command cmd)
 		return;
 	}
 	fputs("Usage: magpie scan [OPTIONS] PATH...\n"
+	      "       magpie scan --staged [OPTIONS]\n"
 	      "       magpie rules list|check [OPTIONS] [FILE...]\n"
 	      "       magpie --help | --version\n"
 	      "\n"
@@ -101,6 +110,12 @@ void mp_cli_help(enum mp_command cmd)
 	      "scanned, - reads standard input.\n"
 	      "\n"
 	      "Options for scan:\n"
+	      "      --staged            scan what git is about to commit: the staged content\n"
+	      "                          of changed files, reporting only findings on the lines\n"
+	      "                          the staged diff adds (run inside a git work tree)\n"
+	      "      --baseline FILE     suppress the findings listed in FILE\n"
+	      "      --write-baseline FILE  write the findings' fingerprints to FILE\n"
+	      "      --show-suppressed   also write suppressed findings, marked suppressed\n"
 	      "  -j, --threads N         worker threads, 1 to 1024 (default: online CPUs)\n"
 	      "      --rules PATH        add a rule file or directory; a rule with the id of a\n"
 	      "                          default rule replaces it (repeatable)\n"
@@ -286,6 +301,10 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_NO_CACHE: s->no_cache = true; break;
 		case OPT_CACHE_DIR: s->cache_dir = optarg; break;
 		case 'q': s->quiet = true; break;
+		case OPT_STAGED: s->staged = true; break;
+		case OPT_BASELINE: s->baseline = optarg; break;
+		case OPT_WRITE_BASELINE: s->write_baseline = optarg; break;
+		case OPT_SHOW_SUPPRESSED: s->show_suppressed = true; break;
 		case OPT_HELP:
 			mp_cli_help(s->cmd);
 			s->cmd = MP_CMD_HELP;
@@ -299,7 +318,9 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 	for (int i = optind; i < argc; i++)
 		if (push_str(&s->paths, &s->npaths, argv[i]) != 0)
 			return usage_error("%s", "out of memory");
-	if (s->cmd == MP_CMD_SCAN && s->npaths == 0)
+	if (s->cmd == MP_CMD_SCAN && s->staged && s->npaths > 0)
+		return usage_error("%s", "scan --staged takes no PATH");
+	if (s->cmd == MP_CMD_SCAN && !s->staged && s->npaths == 0)
 		return usage_error("%s",
 				   "scan: no PATH given (use . for the current directory, - for stdin)");
 	if (s->caps[MP_CAP_SEGMENT_SIZE] < 4 * s->caps[MP_CAP_MATCH_WIDTH])

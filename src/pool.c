@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,17 @@
 #include "pool.h"
 #include "walk.h"
 
+/* --staged: a finding counts when it lies on a line the staged diff adds.
+ * Inside an archive or compressed file, line numbers are those of the
+ * member, so there any change to the file counts. */
+static bool on_added_line(const struct mp_staged_file *sf, const struct mp_loc *loc,
+			  const struct mp_finding *f)
+{
+	if (loc->nchain > 0)
+		return sf->add.n > 0;
+	return mp_lines_overlap(&sf->add, f->line, f->end_line > f->line ? f->end_line : f->line);
+}
+
 static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
 {
 	struct mp_worker *w = ctx;
@@ -19,6 +31,26 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 
 	if (f->test_value && !w->sh->engine->include_test_values) {
 		w->stats.skipped_test_values++;
+		return;
+	}
+	if (w->item && w->item->staged && !on_added_line(w->item->staged, loc, f)) {
+		w->stats.skipped_not_added++;
+		return;
+	}
+	if (w->sh->collect) {
+		struct mp_buf where;
+		mp_buf_init(&where, 1u << 20);
+		mp_loc_display(loc, &where);
+		mp_baseline_add(w->sh->collect, f->rule->id, f->fingerprint, where.data ? where.data : "",
+				f->line);
+		mp_buf_free(&where);
+	}
+	if (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint)) {
+		w->stats.suppressed++;
+		if (w->sh->show_suppressed)
+			mp_record_suppressed(&w->batch, w->sh->sink, loc, f);
+		if (w->batch.buf.len > MP_BATCH_FLUSH)
+			mp_sink_write(w->sh->sink, &w->batch);
 		return;
 	}
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
@@ -145,6 +177,56 @@ static const char *fd_error(void *ctx)
 	return mp_strerror(r->err, buf, sizeof buf);
 }
 
+struct mem_reader {
+	const char *p;
+	uint64_t len, pos;
+};
+
+static long mem_read(void *ctx, void *buf, size_t n)
+{
+	struct mem_reader *m = ctx;
+	uint64_t k = m->len - m->pos < n ? m->len - m->pos : n;
+
+	if (k > LONG_MAX)
+		k = LONG_MAX;
+	memcpy(buf, m->p + m->pos, (size_t)k);
+	m->pos += k;
+	return (long)k;
+}
+
+static int64_t mem_seek(void *ctx, int64_t offset, int whence)
+{
+	struct mem_reader *m = ctx;
+	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)m->pos : (int64_t)m->len;
+
+	if (base + offset < 0)
+		return -1;
+	m->pos = (uint64_t)(base + offset) > m->len ? m->len : (uint64_t)(base + offset);
+	return (int64_t)m->pos;
+}
+
+static const char *mem_error(void *ctx)
+{
+	(void)ctx;
+	return "no error";
+}
+
+/* An object already in memory (a staged blob). */
+static void scan_mem_item(struct mp_worker *w, const struct mp_item *it)
+{
+	struct mp_loc loc = {.path = it->path};
+	struct mem_reader mr = {.p = it->data, .len = it->len};
+	struct mp_reader rd = {.read = mem_read, .error = mem_error, .seek = mem_seek, .ctx = &mr};
+	struct mp_unpack_counts counts;
+
+	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
+	w->stats.files++;
+	w->stats.bytes += counts.input;
+	w->stats.expanded += counts.expanded;
+	w->stats.archives += counts.archives;
+	w->stats.members += counts.members;
+}
+
 static void scan_item(struct mp_worker *w, const struct mp_item *it)
 {
 	struct mp_loc loc = {.path = it->path};
@@ -220,7 +302,12 @@ static void *worker_main(void *arg)
 	struct mp_item *it;
 
 	while ((it = mp_queue_pop(w->sh->queue)) != NULL) {
-		scan_item(w, it);
+		w->item = it;
+		if (it->data != NULL)
+			scan_mem_item(w, it);
+		else
+			scan_item(w, it);
+		w->item = NULL;
 		free(it);
 		mp_sink_write(w->sh->sink, &w->batch);
 	}

@@ -9,17 +9,22 @@
 
 #include <pthread.h>
 
+#include "baseline.h"
 #include "queue.h"
 #include "report.h"
 #include "scan.h"
 #include "stats.h"
 #include "unpack.h"
+#include "walk.h"
 
 struct mp_pool_shared {
 	const struct mp_engine *engine;
 	struct mp_sink *sink;
-	struct mp_queue *queue; /* of struct mp_item *; workers free items */
-	bool profile;           /* keep per-rule costs (stats.prof) */
+	struct mp_queue *queue;             /* of struct mp_item *; workers free items */
+	bool profile;                       /* keep per-rule costs (stats.prof) */
+	const struct mp_baseline *baseline; /* --baseline: findings to suppress, or NULL */
+	bool show_suppressed;               /* write suppressed findings, marked */
+	struct mp_baseline *collect;        /* --write-baseline: every finding goes here, or NULL */
 };
 
 struct mp_worker {
@@ -30,6 +35,7 @@ struct mp_worker {
 	struct mp_unpacker *unpacker; /* opens archives; borrows scanner */
 	struct mp_batch batch;
 	struct mp_stats stats;
+	const struct mp_item *item; /* being scanned */
 };
 
 struct mp_pool {

@@ -227,17 +227,33 @@ void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out)
 	}
 }
 
+static void record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			   const struct mp_finding *f, bool suppressed);
+
 void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
 		       const struct mp_finding *f)
+{
+	record_finding(b, s, loc, f, false);
+}
+
+void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			  const struct mp_finding *f)
+{
+	record_finding(b, s, loc, f, true);
+}
+
+static void record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			   const struct mp_finding *f, bool suppressed)
 {
 	const struct mp_rule *r = f->rule;
 
 	if (s->fmt == MP_FMT_TEXT) {
 		mp_loc_display(loc, &b->buf);
-		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence%s) %s\n    %s\n",
+		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence%s%s) %s\n    %s\n",
 			      (unsigned long long)f->line, (unsigned long long)f->column,
 			      mp_severity_name(r->severity), r->id, mp_confidence_name(f->confidence),
-			      f->test_value ? ", test value" : "", f->redacted, f->context);
+			      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "",
+			      f->redacted, f->context);
 		return;
 	}
 	/* Written directly, not through json-c: a data dump yields hundreds of
@@ -259,6 +275,8 @@ void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct
 	mp_buf_adds(o, "\"},\"confidence\":\"");
 	mp_buf_adds(o, mp_confidence_name(f->confidence));
 	mp_buf_adds(o, f->test_value ? "\",\"test_value\":true" : "\"");
+	if (suppressed)
+		mp_buf_adds(o, ",\"suppressed\":true");
 	mp_buf_adds(o, ",\"location\":{\"path\":");
 	jw_lossy(o, loc->path, plen);
 	if (!mp_utf8_valid(loc->path, plen)) {
@@ -332,10 +350,15 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 
 	mp_batch_init(&b);
 	if (s->fmt == MP_FMT_TEXT) {
-		char more[64] = "";
+		char more[128] = "";
+		size_t k;
 		if (st->unreported > 0)
 			snprintf(more, sizeof more, " (and %llu more counted, not shown)",
 				 (unsigned long long)st->unreported);
+		k = strlen(more);
+		if (st->suppressed > 0)
+			snprintf(more + k, sizeof more - k, ", %llu suppressed by the baseline",
+				 (unsigned long long)st->suppressed);
 		if (!quiet)
 			mp_buf_printf(&b.buf,
 				      "magpie: %llu finding%s%s, %llu notice%s; %llu files, %.1f MB scanned "
@@ -364,6 +387,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 			if (st->by_rule[i] > 0)
 				json_object_object_add(byr, sum->rules->rules[i].id, jint(st->by_rule[i]));
 		json_object_object_add(o, "findings_by_rule", byr);
+		json_object_object_add(o, "suppressed", jint(st->suppressed));
 		json_object *ubr = json_object_new_object();
 		json_object_object_add(o, "unreported_findings", jint(st->unreported));
 		for (size_t i = 0; i < st->nrules; i++)
@@ -383,6 +407,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
 		json_object_object_add(sk, "media", jint(st->skipped_media));
 		json_object_object_add(sk, "binary", jint(st->skipped_binary));
+		json_object_object_add(sk, "not_added_lines", jint(st->skipped_not_added));
 		json_object_object_add(o, "skipped", sk);
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));

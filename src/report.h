@@ -59,6 +59,9 @@ void mp_batch_free(struct mp_batch *b);
 /* Format one record into b. */
 void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
 		       const struct mp_finding *f);
+/* The same, marked "suppressed": a finding the baseline holds. */
+void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			  const struct mp_finding *f);
 void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,
 		      const char *message);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "git.h"
 #include "log.h"
 #include "pool.h"
 #include "run.h"
@@ -207,8 +208,66 @@ static void print_profile(const struct mp_stats *t, const struct mp_ruleset *rs,
 	free(order);
 }
 
+/* --staged: queue each staged file's content as an in-memory item, read
+ * through one `git cat-file --batch`. A file the diff adds no line to is
+ * not read: none of its findings could count. Returns 0, or -1 when git
+ * failed (message printed). */
+static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, struct mp_queue *q,
+		       struct mp_worker *mainw)
+{
+	uint64_t cap = s->caps[MP_CAP_FILE_SIZE];
+	struct mp_git_cat *cat = NULL;
+	char err[512], msg[256];
+	int rc = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct mp_staged_file *sf = &st->files[i];
+		char *data = NULL;
+		uint64_t len = 0;
+		size_t plen = strlen(sf->path);
+		struct mp_item *it;
+
+		if (sf->add.n == 0)
+			continue;
+		if (cat == NULL && (cat = mp_git_cat_open(err, sizeof err)) == NULL)
+			goto fail;
+		/* The blob is read straight behind the item's header and path. */
+		if (mp_git_cat_get(cat, sf->blob, cap, sizeof *it + plen + 1, &data, &len, err, sizeof err) !=
+		    0)
+			goto fail;
+		if (data == NULL) {
+			snprintf(msg, sizeof msg,
+				 "file-size limit (%llu bytes): file of %llu bytes not scanned",
+				 (unsigned long long)cap, (unsigned long long)len);
+			walk_notice(mainw, sf->path, "limit", msg);
+			continue;
+		}
+		it = (struct mp_item *)(void *)data;
+		memset(it, 0, sizeof *it);
+		memcpy(it->path, sf->path, plen + 1);
+		it->data = it->path + plen + 1;
+		it->len = len;
+		it->staged = sf;
+		if (mp_queue_push(q, it) != 0) {
+			free(it);
+			snprintf(err, sizeof err, "%s: cannot queue the file", sf->path);
+			goto fail;
+		}
+		mp_sink_write(mainw->sh->sink, &mainw->batch);
+	}
+	goto out;
+fail:
+	mp_log_error("%s", err);
+	rc = -1;
+out:
+	mp_git_cat_close(cat);
+	return rc;
+}
+
 int mp_run_scan(const struct mp_settings *s)
 {
+	struct mp_staged staged = {0};
+	struct mp_baseline base, collect;
 	struct mp_ruleset rs;
 	struct mp_engine eng;
 	struct mp_sink sink;
@@ -219,15 +278,27 @@ int mp_run_scan(const struct mp_settings *s)
 	struct mp_queue *q = NULL;
 	FILE *out = stdout;
 	enum mp_format fmt = s->format;
-	bool missing_root = false;
+	bool exit_error = false;
 	int status = MP_EXIT_ERROR;
 	double t0 = now();
-	char ebuf[128];
+	char ebuf[512];
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
 	memset(&mainw, 0, sizeof mainw);
 	memset(&total, 0, sizeof total);
+	mp_baseline_init(&base);
+	mp_baseline_init(&collect);
+	/* First, so that outside a work tree the error comes at once, and
+	 * before any thread starts (it sets git's environment). */
+	if (s->staged && mp_git_staged(&staged, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s", ebuf);
+		return MP_EXIT_ERROR;
+	}
+	if (s->baseline && mp_baseline_load(&base, s->baseline, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s: %s", s->baseline, ebuf);
+		goto out_rules;
+	}
 	if (load_rules(s, &rs, NULL, 0) != 0)
 		goto out_rules;
 	if (build_engine(s, &rs, &eng) != 0)
@@ -250,6 +321,9 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.sink = &sink;
 	sh.queue = q;
 	sh.profile = s->profile;
+	sh.baseline = s->baseline ? &base : NULL;
+	sh.show_suppressed = s->show_suppressed;
+	sh.collect = s->write_baseline ? &collect : NULL;
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 
@@ -280,9 +354,11 @@ int mp_run_scan(const struct mp_settings *s)
 		.notice = walk_notice,
 		.ctx = &mainw,
 	};
+	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
+		exit_error = true;
 	for (size_t i = 0; i < s->npaths; i++) {
 		if (mp_walk_root(&w, s->paths[i]) != 0)
-			missing_root = true;
+			exit_error = true;
 		mp_sink_write(&sink, &mainw.batch);
 	}
 	mp_queue_close(q);
@@ -293,10 +369,14 @@ int mp_run_scan(const struct mp_settings *s)
 	if (s->profile)
 		print_profile(&total, &rs, &eng.hs, now() - t0);
 	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	if (s->write_baseline && mp_baseline_write(&collect, s->write_baseline, ebuf, sizeof ebuf) != 0) {
+		mp_log_error("%s: %s", s->write_baseline, ebuf);
+		exit_error = true;
+	}
 	if (mp_sink_finish(&sink, &sum, s->quiet) != 0) {
 		mp_log_error("%s: write failed", s->output ? s->output : "standard output");
 		status = MP_EXIT_ERROR;
-	} else if (missing_root) {
+	} else if (exit_error) {
 		status = MP_EXIT_ERROR;
 	} else {
 		status = total.findings + total.unreported > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
@@ -315,6 +395,9 @@ out_engine:
 	mp_engine_free(&eng);
 out_rules:
 	mp_ruleset_free(&rs);
+	mp_staged_free(&staged);
+	mp_baseline_free(&base);
+	mp_baseline_free(&collect);
 	return status;
 }
 

@@ -46,6 +46,10 @@ struct mp_settings {
 	enum mp_binary_mode binary;        /* --binary */
 	bool scan_media;                   /* --media=scan */
 	bool quiet;
+	bool staged;                /* --staged: the git index's added lines */
+	const char *baseline;       /* --baseline FILE, or NULL */
+	const char *write_baseline; /* --write-baseline FILE, or NULL */
+	bool show_suppressed;       /* --show-suppressed */
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */
 	uint64_t caps[MP_CAP__COUNT];

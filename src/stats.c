@@ -80,6 +80,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->skipped_test_values += from->skipped_test_values;
 	into->skipped_media += from->skipped_media;
 	into->skipped_binary += from->skipped_binary;
+	into->skipped_not_added += from->skipped_not_added;
+	into->suppressed += from->suppressed;
 	if (into->prof && from->prof) {
 		for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 			into->prof->hits[i] += from->prof->hits[i];

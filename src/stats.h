@@ -55,6 +55,8 @@ struct mp_stats {
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
 	uint64_t skipped_media;       /* images, audio, video not scanned (--media=skip) */
 	uint64_t skipped_binary;      /* binary objects not scanned (--binary=skip) */
+	uint64_t suppressed;          /* findings in the --baseline (written only with --show-suppressed) */
+	uint64_t skipped_not_added;   /* --staged: findings on lines the staged diff does not add */
 	struct mp_prof *prof;         /* NULL unless profiling */
 };
 

@@ -41,6 +41,9 @@ struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow)
 		return NULL;
 	it->is_stdin = is_stdin;
 	it->follow = follow;
+	it->data = NULL;
+	it->len = 0;
+	it->staged = NULL;
 	memcpy(it->path, path, n + 1);
 	return it;
 }

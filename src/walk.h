@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "git.h"
 #include "ignore.h"
 #include "queue.h"
 #include "stats.h"
@@ -20,7 +21,14 @@
 struct mp_item {
 	bool is_stdin; /* read standard input; path is "-" */
 	bool follow;   /* the path may be a symlink: open without O_NOFOLLOW */
-	char path[];   /* NUL-terminated */
+	/* In-memory content (a staged blob), or NULL to open path. When set,
+	 * it lives in the same allocation as the item. */
+	const char *data;
+	uint64_t len; /* bytes of data */
+	/* --staged: the file's added lines (owned by the run, outlives the
+	 * item); findings elsewhere are dropped. NULL otherwise. */
+	const struct mp_staged_file *staged;
+	char path[]; /* NUL-terminated */
 };
 
 struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow);
