@@ -24,18 +24,15 @@ static bool on_added_line(const struct mp_staged_file *sf, const struct mp_loc *
 	return mp_lines_overlap(&sf->add, f->line, f->end_line > f->line ? f->end_line : f->line);
 }
 
-static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+/* The consumer's filters, in order: --staged lines, then the baseline
+ * (after --write-baseline has seen the finding). True when the finding
+ * counts; written says whether it would be written (a suppressed one is
+ * written only with --show-suppressed). */
+static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct mp_finding *f, bool written)
 {
-	struct mp_worker *w = ctx;
-	const struct mp_rule *base = w->sh->engine->rules->rules;
-
-	if (f->test_value && !w->sh->engine->include_test_values) {
-		w->stats.skipped_test_values++;
-		return;
-	}
 	if (w->item && w->item->staged && !on_added_line(w->item->staged, loc, f)) {
 		w->stats.skipped_not_added++;
-		return;
+		return false;
 	}
 	if (w->sh->collect) {
 		struct mp_buf where;
@@ -47,17 +44,38 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	}
 	if (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint)) {
 		w->stats.suppressed++;
-		if (w->sh->show_suppressed)
+		if (written && w->sh->show_suppressed)
 			mp_record_suppressed(&w->batch, w->sh->sink, loc, f);
 		if (w->batch.buf.len > MP_BATCH_FLUSH)
 			mp_sink_write(w->sh->sink, &w->batch);
-		return;
+		return false;
 	}
+	return true;
+}
+
+static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct mp_worker *w = ctx;
+	const struct mp_rule *base = w->sh->engine->rules->rules;
+
+	if (f->test_value && !w->sh->engine->include_test_values) {
+		w->stats.skipped_test_values++;
+		return false;
+	}
+	if (!passes(w, loc, f, true))
+		return false;
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - base]++;
 	if (w->batch.buf.len > MP_BATCH_FLUSH)
 		mp_sink_write(w->sh->sink, &w->batch);
+	return true;
+}
+
+/* A finding past findings-per-rule: counted only if the filters keep it. */
+static bool on_keep(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	return passes(ctx, loc, f, false);
 }
 
 static void on_unreported(void *ctx, const struct mp_rule *r)
@@ -316,8 +334,10 @@ static void *worker_main(void *arg)
 
 int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh)
 {
-	struct mp_emit emit = {
-		.finding = on_finding, .notice = mp_worker_notice, .unreported = on_unreported};
+	struct mp_emit emit = {.finding = on_finding,
+			       .notice = mp_worker_notice,
+			       .unreported = on_unreported,
+			       .keep = sh->collect || sh->baseline || sh->staged ? on_keep : NULL};
 	unsigned started = 0;
 
 	p->n = 0;

@@ -25,6 +25,7 @@ struct mp_pool_shared {
 	const struct mp_baseline *baseline; /* --baseline: findings to suppress, or NULL */
 	bool show_suppressed;               /* write suppressed findings, marked */
 	struct mp_baseline *collect;        /* --write-baseline: every finding goes here, or NULL */
+	bool staged;                        /* --staged: items carry the lines a commit adds */
 };
 
 struct mp_worker {

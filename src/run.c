@@ -324,6 +324,7 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.baseline = s->baseline ? &base : NULL;
 	sh.show_suppressed = s->show_suppressed;
 	sh.collect = s->write_baseline ? &collect : NULL;
+	sh.staged = s->staged;
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 
@@ -475,13 +476,14 @@ struct check_ctx {
 	unsigned hits;
 };
 
-static void check_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+static bool check_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
 {
 	struct check_ctx *c = ctx;
 	(void)loc;
 	/* A documented example value is not a finding by default. */
 	if (f->rule == c->want && !f->test_value)
 		c->hits++;
+	return !f->test_value;
 }
 
 static void check_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)

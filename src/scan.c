@@ -526,6 +526,51 @@ static bool accepted(struct mp_scanner *s, size_t i, size_t len)
 	return true;
 }
 
+/* Past findings-per-rule, a finding of candidate c is counted, not written. */
+static void count_unreported(struct mp_scanner *s, const struct cand *c)
+{
+	uint64_t cap = s->e->caps[MP_CAP_FINDINGS_PER_RULE];
+
+	s->any_count = true;
+	if (++s->rule_count[c->rule] == cap + 1)
+		s->over[s->nover++] = c->rule;
+	s->last_end[c->rule] = s->base + c->sp.send;
+	if (s->emit.unreported)
+		s->emit.unreported(s->emit.ctx, &s->e->rules->rules[c->rule]);
+}
+
+/* The finding's position and fingerprint (what the consumer's filters
+ * look at). */
+static void locate(struct mp_scanner *s, const struct cand *c, struct mp_finding *f)
+{
+	const char *sec = s->data + c->sp.sstart;
+	size_t n = c->sp.send - c->sp.sstart;
+
+	f->offset = s->base + c->sp.sstart;
+	f->length = n;
+	f->secret = sec;
+	f->secret_len = n;
+	cursor_to(s, f->offset);
+	f->line = s->cur_line;
+	f->column = f->offset - s->cur_ls + 1;
+	if (s->flags & MP_SCAN_UTF16) {
+		f->offset = s->cur_orig;
+		f->length = 2 * mp_utf8_units(sec, n);
+		f->column = s->cur_orig - s->cur_ls_orig + 1;
+	}
+	size_t k = mp_count_newlines(sec, n);
+	if (k == 0) {
+		f->end_line = f->line;
+		f->end_column = f->column + f->length;
+	} else {
+		const char *nlp = memrchr(sec, '\n', n);
+		size_t tail = (size_t)(sec + n - (nlp + 1));
+		f->end_line = f->line + k;
+		f->end_column = ((s->flags & MP_SCAN_UTF16) ? 2 * mp_utf8_units(nlp + 1, tail) : tail) + 1;
+	}
+	mp_fingerprint(f->rule->id, sec, n, f->fingerprint);
+}
+
 static void report(struct mp_scanner *s, size_t i, size_t len)
 {
 	const struct cand *c = &s->cands[i];
@@ -540,18 +585,24 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	conf = (enum mp_confidence)c->conf;
 	if (conf < s->e->min_confidence)
 		return;
-	bool tv = is_test_value(r, sec, n);
-	if (!tv || s->e->include_test_values) {
-		/* Past findings-per-rule, a finding is counted, not written. */
-		s->any_count = true;
-		if (++s->rule_count[c->rule] > s->e->caps[MP_CAP_FINDINGS_PER_RULE]) {
-			if (s->rule_count[c->rule] == s->e->caps[MP_CAP_FINDINGS_PER_RULE] + 1)
-				s->over[s->nover++] = c->rule;
-			s->last_end[c->rule] = s->base + c->sp.send;
-			if (s->emit.unreported)
-				s->emit.unreported(s->emit.ctx, r);
-			return;
-		}
+	memset(&f, 0, sizeof f);
+	f.rule = r;
+	f.test_value = is_test_value(r, sec, n);
+	/* Documented test values are reported (or dropped) apart from the
+	 * findings-per-rule count. */
+	bool counts = !f.test_value || s->e->include_test_values;
+	bool over = counts && s->rule_count[c->rule] >= s->e->caps[MP_CAP_FINDINGS_PER_RULE];
+	if (over && s->emit.keep == NULL) {
+		count_unreported(s, c);
+		return;
+	}
+	locate(s, c, &f);
+	if (over) {
+		/* Only what the consumer keeps (not in a baseline, on a line
+		 * a commit adds) is counted. */
+		if (s->emit.keep(s->emit.ctx, s->loc, &f))
+			count_unreported(s, c);
+		return;
 	}
 	if (c->kw_pending && mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send))
 		conf++;
@@ -564,45 +615,19 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 		s->stopped = true;
 		return;
 	}
-
-	memset(&f, 0, sizeof f);
-	f.rule = r;
 	f.confidence = conf;
-	f.offset = s->base + c->sp.sstart;
-	f.length = n;
-	f.secret = sec;
-	f.secret_len = n;
 	f.entropy = mp_entropy(sec, n);
-	f.test_value = tv;
-
-	cursor_to(s, f.offset);
-	f.line = s->cur_line;
-	f.column = f.offset - s->cur_ls + 1;
-	if (s->flags & MP_SCAN_UTF16) {
-		f.offset = s->cur_orig;
-		f.length = 2 * mp_utf8_units(sec, n);
-		f.column = s->cur_orig - s->cur_ls_orig + 1;
-	}
-	size_t k = mp_count_newlines(sec, n);
-	if (k == 0) {
-		f.end_line = f.line;
-		f.end_column = f.column + f.length;
-	} else {
-		const char *nlp = memrchr(sec, '\n', n);
-		size_t tail = (size_t)(sec + n - (nlp + 1));
-		f.end_line = f.line + k;
-		f.end_column = ((s->flags & MP_SCAN_UTF16) ? 2 * mp_utf8_units(nlp + 1, tail) : tail) + 1;
-	}
-
 	mp_buf_reset(&s->red);
 	mp_redact(sec, n, &s->red);
 	build_context(s, i, len, s->cur_ls);
 	f.redacted = s->red.data;
 	f.context = s->ctx.data ? s->ctx.data : "";
-	mp_fingerprint(r->id, sec, n, f.fingerprint);
 	s->nfindings++;
 	s->last_end[c->rule] = s->base + c->sp.send;
-	s->emit.finding(s->emit.ctx, s->loc, &f);
+	if (s->emit.finding(s->emit.ctx, s->loc, &f) && counts) {
+		s->any_count = true;
+		s->rule_count[c->rule]++;
+	}
 }
 
 static int add_found(void *ctx, const struct mp_span *sp)

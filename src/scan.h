@@ -60,7 +60,15 @@ void mp_engine_free(struct mp_engine *e);
 /* Where a scanner sends results. Called on the scanner's thread; pointers in
  * the arguments are valid only during the call. */
 struct mp_emit {
-	void (*finding)(void *ctx, const struct mp_loc *loc, const struct mp_finding *f);
+	/* Returns whether the finding counts (the consumer did not drop it:
+	 * a baseline, a line a commit does not add). Only those count towards
+	 * findings-per-rule. */
+	bool (*finding)(void *ctx, const struct mp_loc *loc, const struct mp_finding *f);
+	/* The same filters, for a finding past findings-per-rule that is only
+	 * counted: whether it counts. May be NULL (every finding counts). Sees
+	 * the rule, position and fingerprint; not the confidence, redaction or
+	 * context. */
+	bool (*keep)(void *ctx, const struct mp_loc *loc, const struct mp_finding *f);
 	void (*notice)(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
 	/* A finding counted but not written (findings-per-rule); may be NULL. */
 	void (*unreported)(void *ctx, const struct mp_rule *r);

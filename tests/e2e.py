@@ -460,6 +460,26 @@ class Scripted(unittest.TestCase):
         code, _, _, recs = scan(self, ["--limit", "findings-per-rule=0", "."], cwd=self.d)
         self.assertEqual((code, len(findings(recs)), recs[-1]["unreported_findings"]), (1, 0, 13))
 
+    def test_baseline_covers_findings_past_the_per_rule_limit(self):
+        """A baseline written with findings past findings-per-rule holds them all, and
+        suppressing them leaves nothing: known findings do not use up the limit."""
+        keys = [AKID[:-2] + "Q" + "ABCDEFGHIJKL"[i] for i in range(12)]
+        self.write("many.txt", "".join("k=%s\n" % k for k in keys))
+        base = os.path.join(self.d, "base.json")
+        code, _, _, recs = scan(self, ["--limit", "findings-per-rule=4", "--write-baseline", base, "."],
+                                cwd=self.d, threads=(1,))
+        self.assertEqual((code, recs[-1]["findings"], recs[-1]["unreported_findings"]), (1, 4, 8))
+        with open(base) as f:
+            self.assertEqual(len(json.load(f)["findings"]), 12)
+        code, _, _, recs = scan(self, ["--limit", "findings-per-rule=4", "--baseline", base, "."], cwd=self.d)
+        s = recs[-1]
+        self.assertEqual((code, s["findings"], s["unreported_findings"], s["suppressed"]), (0, 0, 0, 12))
+        # One new key after the twelve known ones is written, not held back.
+        self.write("many.txt", "".join("k=%s\n" % k for k in keys) + "k=%s\n" % (AKID[:-2] + "QM"))
+        code, _, _, recs = scan(self, ["--limit", "findings-per-rule=4", "--baseline", base, "."], cwd=self.d)
+        self.assertEqual([f["location"]["line"] for f in findings(recs)], [13])
+        self.assertEqual(code, 1)
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)

@@ -43,7 +43,7 @@ struct coll {
 	bool utf16;        /* positions are of a UTF-16 original: length != secret_len */
 };
 
-static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
 {
 	struct coll *c = ctx;
 	char fp[72];
@@ -81,6 +81,7 @@ static void on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	cr_assert(mp_utf8_valid(f->redacted, strlen(f->redacted)));
 	cr_assert(mp_utf8_valid(f->context, strlen(f->context)));
 	cr_assert_null(strchr(f->context, '\n'), "context spans lines: %s", f->context);
+	return true;
 }
 
 static void on_unreported(void *ctx, const struct mp_rule *r)
@@ -1643,4 +1644,81 @@ Test(options, utf16_positions_point_into_the_original)
 	free(k1);
 	free(k2);
 	free(k3);
+}
+
+/* A consumer that drops what it already knows (a baseline, lines a commit
+ * does not add): the first `known` keys. Only what it keeps counts towards
+ * findings-per-rule. */
+struct dropper {
+	struct coll c;
+	char *known[10];
+	size_t nknown;
+	size_t kept_past_cap;
+};
+
+static bool dropper_knows(struct dropper *d, const struct mp_finding *f)
+{
+	for (size_t i = 0; i < d->nknown; i++)
+		if (f->secret_len == strlen(d->known[i]) && memcmp(f->secret, d->known[i], f->secret_len) == 0)
+			return true;
+	return false;
+}
+
+static bool dropper_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct dropper *d = ctx;
+
+	if (dropper_knows(d, f))
+		return false;
+	return on_finding(&d->c, loc, f);
+}
+
+static bool dropper_keep(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct dropper *d = ctx;
+
+	(void)loc;
+	cr_assert_neq(f->line, 0, "position is set for the filters");
+	cr_assert_eq(strncmp(f->fingerprint, "sha256:", 7), 0, "so is the fingerprint");
+	if (dropper_knows(d, f))
+		return false;
+	d->kept_past_cap++;
+	return true;
+}
+
+Test(scan, findings_per_rule_counts_only_what_the_consumer_keeps)
+{
+	struct fx x;
+	uint64_t caps[MP_CAP__COUNT];
+	char *keys[10];
+	char *text = ten_keys(keys);
+	struct dropper d;
+
+	memset(&d, 0, sizeof d);
+	for (int i = 0; i < 6; i++)
+		d.known[d.nknown++] = keys[i];
+	mp_caps_defaults(caps);
+	caps[MP_CAP_FINDINGS_PER_RULE] = 3;
+	fx_init(&x, caps, false, R_KEY, NULL);
+	struct mp_emit emit = {.finding = dropper_finding,
+			       .notice = on_notice,
+			       .unreported = on_unreported,
+			       .keep = dropper_keep,
+			       .ctx = &d};
+	struct mp_scanner *sc = mp_scanner_new(&x.eng, &emit);
+	cr_assert_not_null(sc);
+	mp_scan_mem(sc, &x.loc, text, strlen(text));
+	/* Six known keys do not use up the cap: keys 6, 7 and 8 are written,
+	 * key 9 is past the cap and counted. */
+	cr_assert_eq(d.c.nf, 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_str_eq(d.c.f[i].secret, keys[6 + i]);
+	cr_assert_eq(d.c.unreported, 1);
+	cr_assert_eq(d.kept_past_cap, 1);
+	mp_scanner_free(sc);
+	coll_free(&d.c);
+	fx_free(&x);
+	free(text);
+	for (int i = 0; i < 10; i++)
+		free(keys[i]);
 }
