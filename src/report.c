@@ -361,11 +361,12 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 				 (unsigned long long)st->suppressed);
 		if (!quiet)
 			mp_buf_printf(&b.buf,
-				      "magpie: %llu finding%s%s, %llu notice%s; %llu files, %.1f MB scanned "
+				      "magpie: %llu finding%s%s, %llu notice%s; %llu file%s, %.1f MB scanned "
 				      "in %.2f s\n",
 				      (unsigned long long)st->findings, st->findings == 1 ? "" : "s", more,
 				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
-				      (unsigned long long)st->files, (double)st->bytes / 1e6, sum->elapsed);
+				      (unsigned long long)st->files, st->files == 1 ? "" : "s",
+				      (double)st->bytes / 1e6, sum->elapsed);
 	} else {
 		json_object *o = json_object_new_object();
 		json_object *byr = json_object_new_object();
