@@ -229,6 +229,20 @@ static const char *mem_error(void *ctx)
 	return "no error";
 }
 
+/* One input scanned: its counts into the worker's. */
+static void add_counts(struct mp_worker *w, const struct mp_unpack_counts *c)
+{
+	w->stats.files++;
+	w->stats.bytes += c->input;
+	w->stats.expanded += c->expanded;
+	w->stats.archives += c->archives;
+	w->stats.members += c->members;
+	w->stats.binaries += c->binaries;
+	w->stats.utf16 += c->utf16;
+	w->stats.skipped_media += c->media;
+	w->stats.skipped_binary += c->binary_skipped;
+}
+
 /* An object already in memory (a staged blob). */
 static void scan_mem_item(struct mp_worker *w, const struct mp_item *it)
 {
@@ -238,11 +252,7 @@ static void scan_mem_item(struct mp_worker *w, const struct mp_item *it)
 	struct mp_unpack_counts counts;
 
 	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
-	w->stats.files++;
-	w->stats.bytes += counts.input;
-	w->stats.expanded += counts.expanded;
-	w->stats.archives += counts.archives;
-	w->stats.members += counts.members;
+	add_counts(w, &counts);
 }
 
 static void scan_item(struct mp_worker *w, const struct mp_item *it)
@@ -301,15 +311,7 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 			posix_fadvise(fr.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
 	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
-	w->stats.files++;
-	w->stats.bytes += counts.input;
-	w->stats.expanded += counts.expanded;
-	w->stats.archives += counts.archives;
-	w->stats.members += counts.members;
-	w->stats.binaries += counts.binaries;
-	w->stats.utf16 += counts.utf16;
-	w->stats.skipped_media += counts.media;
-	w->stats.skipped_binary += counts.binary_skipped;
+	add_counts(w, &counts);
 	if (!it->is_stdin)
 		close(fr.fd);
 }

@@ -76,6 +76,19 @@ class Staged(Repo):
         self.assertEqual(recs[-1]["skipped"]["not_added_lines"], 1)
         self.assertEqual(recs[-1]["files"], 2)
 
+    def test_staged_blobs_are_typed_and_counted_like_files(self):
+        """A staged UTF-16 file is transcoded and a staged image skipped, and the
+        summary counts them as it does for files on disk."""
+        with open(os.path.join(self.repo, "u16.txt"), "wb") as f:
+            f.write(b"\xff\xfe" + ("key=%s\n" % AKID).encode("utf-16-le"))
+        with open(os.path.join(self.repo, "logo.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64 + ("key=%s" % AKID).encode())
+        self.git("add", "-A")
+        code, _, _, recs = self.staged()
+        self.assertEqual(code, 1)
+        self.assertEqual([f["location"]["path"] for f in findings(recs)], ["u16.txt"])
+        self.assertEqual((recs[-1]["utf16"], recs[-1]["skipped"]["media"]), (1, 1))
+
     def test_reads_the_index_not_the_worktree(self):
         self.write("a.env", "key=%s\n" % AKID)
         self.git("add", "a.env")
