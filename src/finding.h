@@ -32,6 +32,7 @@ struct mp_finding {
 	uint64_t end_line, end_column; /* position just past the secret (exclusive) */
 	double entropy;                /* Shannon, bits per byte, of the secret */
 	bool test_value;               /* matches one of the rule's documented example values */
+	bool allowed;                  /* a "magpie:allow" comment on its line covers its rule */
 	const char *secret;            /* borrowed: the raw value, secret_len bytes */
 	size_t secret_len;
 	const char *redacted; /* borrowed: NUL-terminated, valid UTF-8 */

@@ -24,8 +24,9 @@ static bool on_added_line(const struct mp_staged_file *sf, const struct mp_loc *
 	return mp_lines_overlap(&sf->add, f->line, f->end_line > f->line ? f->end_line : f->line);
 }
 
-/* The consumer's filters, in order: --staged lines, then the baseline
- * (after --write-baseline has seen the finding). True when the finding
+/* The consumer's filters, in order: --staged lines, then an inline
+ * "magpie:allow" or the baseline (after --write-baseline has seen the
+ * finding). True when the finding
  * counts; written says whether it would be written (a suppressed one is
  * written only with --show-suppressed). */
 static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct mp_finding *f, bool written)
@@ -42,7 +43,8 @@ static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct m
 				f->line);
 		mp_buf_free(&where);
 	}
-	if (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint)) {
+	if (f->allowed ||
+	    (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint))) {
 		w->stats.suppressed++;
 		if (written && w->sh->show_suppressed)
 			mp_record_suppressed(&w->batch, w->sh->sink, loc, f);

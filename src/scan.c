@@ -1,6 +1,7 @@
 /* scan.c - segment scanning, confirmation, dedupe, validation, location. */
 #include "mp_config.h"
 
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,7 @@ struct mp_scanner {
 	struct cand *cands; /* confirmed, deduplicated matches */
 	size_t ncands, capcands;
 	size_t cand_reach;     /* longest candidate secret in this window */
+	bool has_allow;        /* "magpie:allow" occurs somewhere in this window */
 	struct mp_span *found; /* one search-mode rule's matches, before dedupe */
 	size_t nfound, capfound;
 
@@ -539,9 +541,73 @@ static void count_unreported(struct mp_scanner *s, const struct cand *c)
 		s->emit.unreported(s->emit.ctx, &s->e->rules->rules[c->rule]);
 }
 
+#define ALLOW_REACH  4096 /* bytes searched for "magpie:allow" on either side of a value */
+#define ALLOW_ID_MAX 128  /* bytes of one rule id or glob after it */
+
+/* Does "magpie:allow" appear on the line data[ls..le), with no rule list
+ * after it, or with one that names rule id (ids or fnmatch globs,
+ * separated by commas or spaces)? "magpie:allow aws.*,github.pat-classic". */
+static bool inline_allowed(const char *data, size_t ls, size_t le, const char *id)
+{
+	static const char tag[] = "magpie:allow";
+	const char *p = data + ls, *end = data + le;
+
+	while (p < end && (p = memmem(p, (size_t)(end - p), tag, sizeof tag - 1)) != NULL) {
+		const char *q = p + sizeof tag - 1;
+		bool listed = false, any = false;
+		p = q;
+		if (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_'))
+			continue; /* "magpie:allowed", another word */
+		if (q < end && (*q == '=' || *q == ':'))
+			q++;
+		while (q < end) {
+			char name[ALLOW_ID_MAX];
+			size_t k = 0;
+			while (q < end && (*q == ' ' || *q == '\t' || *q == ','))
+				q++;
+			while (q < end && k + 1 < sizeof name &&
+			       ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '.' ||
+				*q == '-' || *q == '*' || *q == '?'))
+				name[k++] = *q++;
+			if (k == 0)
+				break;
+			name[k] = '\0';
+			listed = true;
+			any = any || fnmatch(name, id, 0) == 0;
+		}
+		if (!listed || any)
+			return true;
+	}
+	return false;
+}
+
+/* Is candidate c covered by a "magpie:allow" on its first or last line?
+ * The line cursor must be at the value's start. The search stays within
+ * ALLOW_REACH of the value: a one-line 1 GB file is not searched end to
+ * end. */
+static bool allowed_here(const struct mp_scanner *s, const struct cand *c, size_t len)
+{
+	const char *id = s->e->rules->rules[c->rule].id;
+	if (!s->has_allow)
+		return false;
+	size_t ls = s->cur_ls > s->base ? (size_t)(s->cur_ls - s->base) : 0;
+	size_t vs = c->sp.sstart, ve = c->sp.send;
+	size_t first = vs - ls > ALLOW_REACH ? vs - ALLOW_REACH : ls;
+	size_t reach = len - ve < ALLOW_REACH ? len - ve : ALLOW_REACH;
+	const char *nl = memchr(s->data + ve, '\n', reach);
+	size_t hi = nl ? (size_t)(nl - s->data) : ve + reach;
+	const char *last = memrchr(s->data + vs, '\n', ve - vs);
+
+	if (last == NULL)
+		return inline_allowed(s->data, first, hi, id);
+	/* A multi-line value (a PEM block): its first line or its last. */
+	return inline_allowed(s->data, first, vs, id) ||
+	       inline_allowed(s->data, (size_t)(last + 1 - s->data), hi, id);
+}
+
 /* The finding's position and fingerprint (what the consumer's filters
  * look at). */
-static void locate(struct mp_scanner *s, const struct cand *c, struct mp_finding *f)
+static void locate(struct mp_scanner *s, const struct cand *c, struct mp_finding *f, size_t len)
 {
 	const char *sec = s->data + c->sp.sstart;
 	size_t n = c->sp.send - c->sp.sstart;
@@ -569,6 +635,7 @@ static void locate(struct mp_scanner *s, const struct cand *c, struct mp_finding
 		f->end_column = ((s->flags & MP_SCAN_UTF16) ? 2 * mp_utf8_units(nlp + 1, tail) : tail) + 1;
 	}
 	mp_fingerprint(f->rule->id, sec, n, f->fingerprint);
+	f->allowed = allowed_here(s, c, len);
 }
 
 static void report(struct mp_scanner *s, size_t i, size_t len)
@@ -593,10 +660,13 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 	bool counts = !f.test_value || s->e->include_test_values;
 	bool over = counts && s->rule_count[c->rule] >= s->e->caps[MP_CAP_FINDINGS_PER_RULE];
 	if (over && s->emit.keep == NULL) {
-		count_unreported(s, c);
+		if (s->has_allow)
+			cursor_to(s, s->base + c->sp.sstart);
+		if (!allowed_here(s, c, len))
+			count_unreported(s, c);
 		return;
 	}
-	locate(s, c, &f);
+	locate(s, c, &f, len);
 	if (over) {
 		/* Only what the consumer keeps (not in a baseline, on a line
 		 * a commit adds) is counted. */
@@ -858,6 +928,9 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	if (s->ncands == 0)
 		return;
 	qsort(s->cands, s->ncands, sizeof *s->cands, cmp_cand_start);
+	/* Allow comments are rare: one search of the window spares each
+	 * finding its own. */
+	s->has_allow = memmem(s->data, len, "magpie:allow", 12) != NULL;
 	s->cand_reach = 0;
 	for (size_t i = 0; i < s->ncands; i++)
 		if (s->cands[i].sp.send - s->cands[i].sp.sstart > s->cand_reach)

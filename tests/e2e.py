@@ -480,6 +480,27 @@ class Scripted(unittest.TestCase):
         self.assertEqual([f["location"]["line"] for f in findings(recs)], [13])
         self.assertEqual(code, 1)
 
+    def test_inline_allow_comments(self):
+        keys = [AKID[:-2] + "Q" + "ABCDEFGHIJKL"[i] for i in range(8)]
+        pem = splice("-----BEGIN RSA {{}}PRIVATE KEY-----\n") + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" \
+            + splice("-----END RSA {{}}PRIVATE KEY-----")
+        self.write("a.env", "k=%s # magpie:allow\n"
+                            "k=%s # magpie:allow github.*\n"
+                            "k=%s // magpie:allow=aws.*, github.pat-classic\n"
+                            "k=%s # magpie:allowed is not the tag\n"
+                            "k=%s\n"
+                            "%s # magpie:allow private-key.*\n" % (keys[0], keys[1], keys[2], keys[3], keys[4], pem))
+        code, _, _, recs = scan(self, ["a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        self.assertEqual(sorted(f["location"]["line"] for f in findings(recs)), [2, 4, 5])
+        self.assertEqual(recs[-1]["suppressed"], 3)
+        _, _, _, recs = scan(self, ["--show-suppressed", "a.env"], cwd=self.d)
+        self.assertEqual(sorted(f["location"]["line"] for f in findings(recs) if f.get("suppressed")), [1, 3, 6])
+        # Past findings-per-rule too: allowed findings are neither written nor counted.
+        self.write("a.env", "".join("k=%s # magpie:allow\n" % k for k in keys))
+        code, _, _, recs = scan(self, ["--limit", "findings-per-rule=2", "a.env"], cwd=self.d)
+        self.assertEqual((code, recs[-1]["findings"], recs[-1]["unreported_findings"]), (0, 0, 0))
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
