@@ -25,6 +25,8 @@ enum {
 	OPT_ENABLE_RULE,
 	OPT_DISABLE_RULE,
 	OPT_PROFILE,
+	OPT_CONFIG,
+	OPT_NO_CONFIG,
 	OPT_FORMAT,
 	OPT_EXCLUDE,
 	OPT_MAX_FILE_SIZE,
@@ -53,6 +55,8 @@ static const struct option long_opts[] = {
 	{"enable-rule", required_argument, NULL, OPT_ENABLE_RULE},
 	{"disable-rule", required_argument, NULL, OPT_DISABLE_RULE},
 	{"profile", no_argument, NULL, OPT_PROFILE},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -146,6 +150,9 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --cache-dir DIR     cache directory (default: $XDG_CACHE_HOME/magpie)\n"
 	      "  -q, --quiet             no notices on stderr, no text summary\n"
 	      "      --profile           print each rule's cost (hits, time) on stderr at the end\n"
+	      "      --config FILE       read FILE instead of the .magpie.yml at the scan root or\n"
+	      "                          the git work tree's top\n"
+	      "      --no-config         read no .magpie.yml\n"
 	      "\n"
 	      "Limits (--limit NAME=VALUE):\n",
 	      stdout);
@@ -247,6 +254,8 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 				return usage_error("%s", "out of memory");
 			break;
 		case OPT_PROFILE: s->profile = true; break;
+		case OPT_CONFIG: s->config_path = optarg; break;
+		case OPT_NO_CONFIG: s->no_config = true; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)
 				s->format = MP_FMT_JSON;
@@ -264,6 +273,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 				return usage_error("%s", "out of memory");
 			break;
 		case OPT_MAX_FILE_SIZE:
+			s->caps_from_cli[MP_CAP_FILE_SIZE] = true;
 			if (mp_caps_set_one(s->caps, MP_CAP_FILE_SIZE, optarg, err, sizeof err) != 0)
 				return usage_error("--max-file-size: %s", err);
 			break;
@@ -295,6 +305,11 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 				return usage_error("--media takes skip or scan, got '%s'", optarg);
 			break;
 		case OPT_LIMIT:
+			for (int i = 0; i < MP_CAP__COUNT; i++) {
+				size_t nl = strlen(mp_cap_defs[i].name);
+				if (strncmp(optarg, mp_cap_defs[i].name, nl) == 0 && optarg[nl] == '=')
+					s->caps_from_cli[i] = true;
+			}
 			if (mp_caps_set(s->caps, optarg, err, sizeof err) != 0)
 				return usage_error("--limit: %s", err);
 			break;

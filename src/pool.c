@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "pool.h"
 #include "walk.h"
@@ -44,6 +45,7 @@ static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct m
 		mp_buf_free(&where);
 	}
 	if (f->allowed ||
+	    (w->sh->allow && mp_config_allows(w->sh->allow, f->rule->id, f->secret, f->secret_len)) ||
 	    (w->sh->baseline && mp_baseline_has(w->sh->baseline, f->rule->id, f->fingerprint))) {
 		w->stats.suppressed++;
 		if (written && w->sh->show_suppressed)
@@ -341,7 +343,8 @@ int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh
 	struct mp_emit emit = {.finding = on_finding,
 			       .notice = mp_worker_notice,
 			       .unreported = on_unreported,
-			       .keep = sh->collect || sh->baseline || sh->staged ? on_keep : NULL};
+			       .keep = sh->collect || sh->baseline || sh->staged || sh->allow ? on_keep
+											      : NULL};
 	unsigned started = 0;
 
 	p->n = 0;

@@ -26,6 +26,7 @@ struct mp_pool_shared {
 	bool show_suppressed;               /* write suppressed findings, marked */
 	struct mp_baseline *collect;        /* --write-baseline: every finding goes here, or NULL */
 	bool staged;                        /* --staged: items carry the lines a commit adds */
+	const struct mp_config *allow;      /* .magpie.yml's allowlist, or NULL */
 };
 
 struct mp_worker {

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "git.h"
 #include "log.h"
 #include "pool.h"
@@ -24,6 +25,10 @@ void mp_settings_free(struct mp_settings *s)
 	free(s->rule_paths);
 	free(s->enable_rules);
 	free(s->disable_rules);
+	if (s->config) {
+		mp_config_free(s->config);
+		free(s->config);
+	}
 	mp_ignore_free(&s->ignore);
 }
 
@@ -325,6 +330,7 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.show_suppressed = s->show_suppressed;
 	sh.collect = s->write_baseline ? &collect : NULL;
 	sh.staged = s->staged;
+	sh.allow = s->config && s->config->nallow > 0 ? s->config : NULL;
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 

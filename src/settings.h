@@ -53,6 +53,10 @@ struct mp_settings {
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */
 	uint64_t caps[MP_CAP__COUNT];
+	bool caps_from_cli[MP_CAP__COUNT]; /* set by --limit or --max-file-size: the config file leaves it */
+	const char *config_path;           /* --config FILE */
+	bool no_config;                    /* --no-config */
+	struct mp_config *config;          /* the .magpie.yml in use, or NULL (owned) */
 };
 
 void mp_settings_free(struct mp_settings *s);

@@ -501,6 +501,53 @@ class Scripted(unittest.TestCase):
         code, _, _, recs = scan(self, ["--limit", "findings-per-rule=2", "a.env"], cwd=self.d)
         self.assertEqual((code, recs[-1]["findings"], recs[-1]["unreported_findings"]), (0, 0, 0))
 
+    def test_config_file(self):
+        """.magpie.yml at the scan root or the git top: excludes, disabled rules,
+        allowlist (values, regexes, per rule), limits; the command line wins."""
+        keys = [AKID[:-2] + "Q" + c for c in "ABCDEFG"]
+        generic = splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")
+        body = "".join("k=%s\n" % k for k in keys) + "API_KEY=%s\n" % generic
+        self.write("proj/.git/HEAD", "ref: refs/heads/main\n")
+        self.write("proj/sub/a.env", body)
+        self.write("proj/vendor/b.env", body)
+        self.write("proj/.magpie.yml",
+                   "# project settings\n"
+                   "exclude: [vendor, .magpie.yml]\n"
+                   "disable_rules: ['generic.*']\n"
+                   "allow:\n"
+                   "  values: [%s]\n"
+                   "  rules:\n"
+                   "    aws.access-key-id:\n"
+                   "      regexes: ['QB$']\n"
+                   "    github.pat-classic:\n"
+                   "      regexes: ['QC$']\n"
+                   "limits:\n"
+                   "  findings-per-rule: 3\n" % keys[0])
+        # From the sub-directory: the file at the work tree's top applies.
+        code, _, _, recs = scan(self, ["."], cwd=os.path.join(self.d, "proj", "sub"))
+        s = recs[-1]
+        self.assertEqual([f["location"]["line"] for f in findings(recs)], [3, 4, 5])
+        self.assertEqual((code, s["suppressed"], s["unreported_findings"]), (1, 2, 2))
+        self.assertNotIn("generic.api-key-assignment", s["findings_by_rule"])
+        # From the top: vendor/ and the file itself are excluded.
+        _, _, _, recs = scan(self, ["proj"], cwd=self.d)
+        self.assertEqual(recs[-1]["skipped"]["excluded"], 2)
+        self.assertEqual(sorted({f["location"]["path"] for f in findings(recs)}), ["proj/sub/a.env"])
+        # A limit given on the command line wins; --no-config reads nothing.
+        _, _, _, recs = scan(self, ["--limit", "findings-per-rule=10", "."], cwd=os.path.join(self.d, "proj", "sub"))
+        self.assertEqual(len(findings(recs)), 5)
+        _, _, _, recs = scan(self, ["--no-config", "."], cwd=os.path.join(self.d, "proj", "sub"))
+        self.assertEqual(len(findings(recs)), 8)
+        # Errors name the file and the line.
+        bad = self.write("bad.yml", "exclude: [x]\nallow:\n  rules:\n    aws.access-key-id:\n      regexes: ['(']\n")
+        code, _, err = run(["scan", "--config", bad, "."], cwd=self.d)
+        self.assertEqual(code, 2)
+        self.assertIn(b"bad.yml:5: allow regex does not compile", err)
+        bad = self.write("bad2.yml", "limits:\n  findings-per-rule: many\nsurprise: 1\n")
+        code, _, err = run(["scan", "--config", bad, "."], cwd=self.d)
+        self.assertEqual(code, 2)
+        self.assertIn(b"bad2.yml:2: limit 'findings-per-rule'", err)
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
