@@ -142,6 +142,17 @@ class Sarif(unittest.TestCase):
         uri = r["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         self.assertEqual(uri, "./caf%E9%20%25.env")
 
+    def test_baseline_finding_is_a_suppressed_result(self):
+        self.write("a.env", "k=%s\n" % AKID)
+        code, _, _ = run(["scan", "--write-baseline", "base.json", "--format", "jsonl", "a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        code, _, _, r = sarif(self, ["--baseline", "base.json", "a.env"], self.d)
+        self.assertEqual((code, r["results"]), (0, []))
+        code, _, _, r = sarif(self, ["--baseline", "base.json", "--show-suppressed", "a.env"], self.d)
+        self.assertEqual(code, 0)
+        res, = r["results"]
+        self.assertEqual(res["suppressions"][0]["kind"], "external")
+
     def test_empty_scan_is_a_valid_document(self):
         self.write("clean.txt", "nothing\n")
         code, _, _, r = sarif(self, ["clean.txt"], self.d)
