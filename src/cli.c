@@ -127,7 +127,8 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --enable-rule GLOB  use only rules whose id matches GLOB, e.g. 'pii.*'\n"
 	      "                          (repeatable; a GLOB matching no rule is an error)\n"
 	      "      --disable-rule GLOB do not use rules whose id matches GLOB (repeatable)\n"
-	      "      --format FMT        json, jsonl or text (default: text on a terminal, else json)\n"
+	      "      --format FMT        json, jsonl, text or sarif (default: text on a terminal, else "
+	      "json)\n"
 	      "  -o, --output FILE       write results to FILE\n"
 	      "      --exclude GLOB      skip matching paths (repeatable); a GLOB without '/'\n"
 	      "                          matches names, one with '/' matches the path below the\n"
@@ -263,8 +264,11 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 				s->format = MP_FMT_JSONL;
 			else if (strcmp(optarg, "text") == 0)
 				s->format = MP_FMT_TEXT;
+			else if (strcmp(optarg, "sarif") == 0)
+				s->format = MP_FMT_SARIF;
 			else
-				return usage_error("--format takes json, jsonl or text, got '%s'", optarg);
+				return usage_error("--format takes json, jsonl, text or sarif, got '%s'",
+						   optarg);
 			s->format_set = true;
 			break;
 		case 'o': s->output = optarg; break;

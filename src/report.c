@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "report.h"
 #include "rules.h"
+#include "sarif.h"
 
 #define RECORD_MAX (64u << 20) /* a batch never grows past this */
 
@@ -17,12 +19,14 @@ void mp_sink_init(struct mp_sink *s, FILE *out, enum mp_format fmt, bool show_se
 	s->out = out;
 	s->fmt = fmt;
 	s->show_secrets = show_secrets;
+	mp_buf_init(&s->held, MP_SARIF_HELD_MAX);
 	pthread_mutex_init(&s->lock, NULL);
 }
 
 void mp_sink_destroy(struct mp_sink *s)
 {
 	pthread_mutex_destroy(&s->lock);
+	mp_buf_free(&s->held);
 }
 
 void mp_batch_init(struct mp_batch *b)
@@ -48,7 +52,12 @@ void mp_sink_write(struct mp_sink *s, struct mp_batch *b)
 	if (b->buf.len == 0)
 		return;
 	pthread_mutex_lock(&s->lock);
-	if (s->fmt == MP_FMT_JSON) {
+	if (s->fmt == MP_FMT_SARIF) {
+		if (mp_buf_add(&s->held, p, b->buf.len) != 0)
+			s->held_full = true;
+		for (; p < end; p++)
+			s->records += *p == '\n';
+	} else if (s->fmt == MP_FMT_JSON) {
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -70,7 +79,7 @@ void mp_sink_write(struct mp_sink *s, struct mp_batch *b)
 
 /* Exact when s is valid UTF-8 (JSON escapes quotes and controls); invalid
  * sequences become U+FFFD, and callers then add the bytes in base64. */
-static json_object *jstr_lossy(const char *s, size_t n)
+json_object *mp_json_lossy(const char *s, size_t n)
 {
 	struct mp_buf b;
 	json_object *o;
@@ -82,7 +91,7 @@ static json_object *jstr_lossy(const char *s, size_t n)
 	return o;
 }
 
-static json_object *jbase64(const char *s, size_t n)
+json_object *mp_json_base64(const char *s, size_t n)
 {
 	char *out = malloc(4 * ((n + 2) / 3) + 1);
 	json_object *o;
@@ -103,19 +112,19 @@ static void add_location(json_object *o, const struct mp_loc *loc)
 	bool chain_ok = true;
 	json_object *chain = json_object_new_array();
 
-	json_object_object_add(o, "path", jstr_lossy(loc->path, plen));
+	json_object_object_add(o, "path", mp_json_lossy(loc->path, plen));
 	if (!mp_utf8_valid(loc->path, plen))
-		json_object_object_add(o, "path_base64", jbase64(loc->path, plen));
+		json_object_object_add(o, "path_base64", mp_json_base64(loc->path, plen));
 	for (size_t i = 0; i < loc->nchain; i++) {
 		size_t n = strlen(loc->chain[i]);
-		json_object_array_add(chain, jstr_lossy(loc->chain[i], n));
+		json_object_array_add(chain, mp_json_lossy(loc->chain[i], n));
 		chain_ok = chain_ok && mp_utf8_valid(loc->chain[i], n);
 	}
 	json_object_object_add(o, "chain", chain);
 	if (!chain_ok) {
 		json_object *raw = json_object_new_array();
 		for (size_t i = 0; i < loc->nchain; i++)
-			json_object_array_add(raw, jbase64(loc->chain[i], strlen(loc->chain[i])));
+			json_object_array_add(raw, mp_json_base64(loc->chain[i], strlen(loc->chain[i])));
 		json_object_object_add(o, "chain_base64", raw);
 	}
 }
@@ -247,6 +256,10 @@ static void record_finding(struct mp_batch *b, const struct mp_sink *s, const st
 {
 	const struct mp_rule *r = f->rule;
 
+	if (s->fmt == MP_FMT_SARIF) {
+		mp_sarif_hold_result(&b->buf, loc, f, suppressed, s->show_secrets);
+		return;
+	}
 	if (s->fmt == MP_FMT_TEXT) {
 		mp_loc_display(loc, &b->buf);
 		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence%s%s) %s\n    %s\n",
@@ -332,6 +345,10 @@ void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct 
 {
 	if (s->fmt == MP_FMT_TEXT)
 		return; /* text output: notices go to stderr only */
+	if (s->fmt == MP_FMT_SARIF) {
+		mp_sarif_hold_notice(&b->buf, loc, kind, message);
+		return;
+	}
 	json_object *o = json_object_new_object();
 	json_object *jl = json_object_new_object();
 
@@ -339,7 +356,7 @@ void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct 
 	json_object_object_add(o, "kind", json_object_new_string(kind));
 	add_location(jl, loc);
 	json_object_object_add(o, "location", jl);
-	json_object_object_add(o, "message", jstr_lossy(message, strlen(message)));
+	json_object_object_add(o, "message", mp_json_lossy(message, strlen(message)));
 	put_json(b, o);
 }
 
@@ -348,6 +365,17 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 	const struct mp_stats *st = sum->stats;
 	struct mp_batch b;
 
+	if (s->fmt == MP_FMT_SARIF) {
+		struct mp_sarif_run run = {.rules = sum->rules, .stats = st, .successful = !sum->failed};
+		if (s->held_full)
+			mp_log_error("SARIF output: more than %zu bytes of results to hold",
+				     (size_t)MP_SARIF_HELD_MAX);
+		if (s->held_full || mp_sarif_write(s->out, s->held.data, s->held.len, &run) != 0)
+			s->write_failed = true;
+		if (fflush(s->out) != 0 || ferror(s->out))
+			s->write_failed = true;
+		return s->write_failed ? -1 : 0;
+	}
 	mp_batch_init(&b);
 	if (s->fmt == MP_FMT_TEXT) {
 		char more[128] = "";

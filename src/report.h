@@ -19,7 +19,8 @@
 enum mp_format {
 	MP_FMT_JSON,
 	MP_FMT_JSONL,
-	MP_FMT_TEXT
+	MP_FMT_TEXT,
+	MP_FMT_SARIF /* one SARIF 2.1.0 document, written by mp_sink_finish (sarif.h) */
 };
 
 struct mp_sink {
@@ -29,6 +30,8 @@ struct mp_sink {
 	pthread_mutex_t lock;
 	uint64_t records; /* records written so far */
 	bool write_failed;
+	struct mp_buf held; /* SARIF: every batch, kept for mp_sink_finish */
+	bool held_full;     /* SARIF: held reached MP_SARIF_HELD_MAX */
 };
 
 struct mp_batch {
@@ -39,7 +42,8 @@ struct mp_batch {
 #define MP_BATCH_FLUSH (64u << 10)
 
 void mp_sink_init(struct mp_sink *s, FILE *out, enum mp_format fmt, bool show_secrets);
-/* Write and empty a batch. Thread-safe. */
+/* Write and empty a batch. Thread-safe. For SARIF, the batch is kept in
+ * memory instead, and written by mp_sink_finish. */
 void mp_sink_write(struct mp_sink *s, struct mp_batch *b);
 
 struct mp_summary {
@@ -47,8 +51,9 @@ struct mp_summary {
 	const struct mp_ruleset *rules;
 	unsigned threads;
 	double elapsed; /* seconds */
+	bool failed;    /* the exit status will be 2 (SARIF executionSuccessful) */
 };
-/* Write the summary and close the JSON array. Returns 0, or -1 when any
+/* Write the summary and close the JSON array (for SARIF: the document). Returns 0, or -1 when any
  * write to the output failed. Call after every thread has finished. */
 int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet);
 void mp_sink_destroy(struct mp_sink *s);
@@ -64,6 +69,12 @@ void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const str
 			  const struct mp_finding *f);
 void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,
 		      const char *message);
+
+/* A JSON string of s[0..n): exact when valid UTF-8, else with U+FFFD for
+ * invalid sequences. The caller owns the result. */
+struct json_object *mp_json_lossy(const char *s, size_t n);
+/* A JSON string of s[0..n) in standard base64, or NULL when out of memory. */
+struct json_object *mp_json_base64(const char *s, size_t n);
 
 /* "path!chain[0]!chain[1]..." for messages, sanitized to printable UTF-8. */
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out);

@@ -376,6 +376,7 @@ int mp_run_scan(const struct mp_settings *s)
 	if (s->profile)
 		print_profile(&total, &rs, &eng.hs, now() - t0);
 	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	sum.failed = exit_error;
 	if (s->write_baseline && mp_baseline_write(&collect, s->write_baseline, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s: %s", s->write_baseline, ebuf);
 		exit_error = true;
