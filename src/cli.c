@@ -27,6 +27,8 @@ enum {
 	OPT_PROFILE,
 	OPT_CONFIG,
 	OPT_NO_CONFIG,
+	OPT_FAIL_ON,
+	OPT_EXIT_ZERO,
 	OPT_FORMAT,
 	OPT_EXCLUDE,
 	OPT_MAX_FILE_SIZE,
@@ -57,6 +59,8 @@ static const struct option long_opts[] = {
 	{"profile", no_argument, NULL, OPT_PROFILE},
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
+	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -154,6 +158,9 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --config FILE       read FILE instead of the .magpie.yml at the scan root or\n"
 	      "                          the git work tree's top\n"
 	      "      --no-config         read no .magpie.yml\n"
+	      "      --fail-on SEV       exit 1 only for findings of severity SEV or above\n"
+	      "                          (info, low, medium, high, critical; default info)\n"
+	      "      --exit-zero         exit 0 whatever was found (2 still means an error)\n"
 	      "\n"
 	      "Limits (--limit NAME=VALUE):\n",
 	      stdout);
@@ -257,6 +264,13 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_PROFILE: s->profile = true; break;
 		case OPT_CONFIG: s->config_path = optarg; break;
 		case OPT_NO_CONFIG: s->no_config = true; break;
+		case OPT_FAIL_ON:
+			if (mp_severity_parse(optarg, &s->fail_on) != 0)
+				return usage_error(
+					"--fail-on takes info, low, medium, high or critical, got '%s'",
+					optarg);
+			break;
+		case OPT_EXIT_ZERO: s->exit_zero = true; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)
 				s->format = MP_FMT_JSON;

@@ -53,6 +53,15 @@ int mp_confidence_parse(const char *s, enum mp_confidence *out)
 	return 0;
 }
 
+int mp_severity_parse(const char *s, enum mp_severity *out)
+{
+	int i = lookup(severity_names, MP_SEV__COUNT, s);
+	if (i < 0)
+		return -1;
+	*out = (enum mp_severity)i;
+	return 0;
+}
+
 void mp_rules_add_error(struct mp_ruleset *rs, const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024];

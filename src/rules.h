@@ -153,5 +153,6 @@ const char *mp_severity_name(enum mp_severity s);
 const char *mp_confidence_name(enum mp_confidence c);
 /* Returns 0 and sets *out, or -1 for an unknown name. */
 int mp_confidence_parse(const char *s, enum mp_confidence *out);
+int mp_severity_parse(const char *s, enum mp_severity *out);
 
 #endif

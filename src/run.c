@@ -269,6 +269,17 @@ out:
 	return rc;
 }
 
+/* Do the findings (written or only counted) make the exit status 1? */
+static bool fails(const struct mp_settings *s, const struct mp_stats *t, const struct mp_ruleset *rs)
+{
+	if (s->exit_zero)
+		return false;
+	for (size_t i = 0; i < rs->n && i < t->nrules; i++)
+		if (t->by_rule[i] + t->unreported_by_rule[i] > 0 && rs->rules[i].severity >= s->fail_on)
+			return true;
+	return false;
+}
+
 int mp_run_scan(const struct mp_settings *s)
 {
 	struct mp_staged staged = {0};
@@ -387,7 +398,7 @@ int mp_run_scan(const struct mp_settings *s)
 	} else if (exit_error) {
 		status = MP_EXIT_ERROR;
 	} else {
-		status = total.findings + total.unreported > 0 ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
+		status = fails(s, &total, &rs) ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
 	}
 out_sink:
 	mp_batch_free(&mainw.batch);

@@ -32,8 +32,10 @@ struct mp_settings {
 	size_t nenable_rules;
 	char **disable_rules; /* --disable-rule globs */
 	size_t ndisable_rules;
-	bool profile;     /* --profile: per-rule cost on stderr */
-	unsigned threads; /* workers; >= 1 */
+	bool profile;             /* --profile: per-rule cost on stderr */
+	enum mp_severity fail_on; /* --fail-on: lowest severity that makes the exit status 1 */
+	bool exit_zero;           /* --exit-zero: findings never change the exit status */
+	unsigned threads;         /* workers; >= 1 */
 	enum mp_format format;
 	bool format_set;         /* --format given */
 	const char *output;      /* -o; NULL = stdout */

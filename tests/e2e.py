@@ -548,6 +548,21 @@ class Scripted(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn(b"bad2.yml:2: limit 'findings-per-rule'", err)
 
+    def test_fail_on_and_exit_zero(self):
+        self.write("a.env", "k=%s\nmail: john.doe@corp-mail.com\n" % AKID)  # high, low
+        for args, want in (([], 1), (["--fail-on", "high"], 1), (["--fail-on", "critical"], 0),
+                           (["--fail-on", "low", "--enable-rule", "pii.email"], 1),
+                           (["--fail-on", "medium", "--enable-rule", "pii.email"], 0),
+                           (["--exit-zero"], 0)):
+            code, _, _, recs = scan(self, args + ["a.env"], cwd=self.d)
+            self.assertEqual(code, want, args)
+            self.assertGreater(recs[-1]["findings"], 0, "the findings are still written")
+        code, _, _ = run(["scan", "--exit-zero", "--format", "jsonl", "a.env", "missing"], cwd=self.d)
+        self.assertEqual(code, 2, "an error still exits 2")
+        code, _, err = run(["scan", "--fail-on", "severe", "a.env"], cwd=self.d)
+        self.assertEqual(code, 2)
+        self.assertIn(b"--fail-on takes info, low, medium, high or critical", err)
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
