@@ -32,11 +32,13 @@ void mp_sink_destroy(struct mp_sink *s)
 void mp_batch_init(struct mp_batch *b)
 {
 	mp_buf_init(&b->buf, RECORD_MAX);
+	mp_buf_init(&b->last, 1u << 20);
 }
 
 void mp_batch_free(struct mp_batch *b)
 {
 	mp_buf_free(&b->buf);
+	mp_buf_free(&b->last);
 }
 
 static void emit_locked(struct mp_sink *s, const char *p, size_t n)
@@ -73,6 +75,46 @@ void mp_sink_write(struct mp_sink *s, struct mp_batch *b)
 	}
 	pthread_mutex_unlock(&s->lock);
 	mp_buf_reset(&b->buf);
+	mp_buf_reset(&b->last); /* other output may come between: a new heading */
+}
+
+/* ---- text ---- */
+
+static const char *sev_color(enum mp_severity v)
+{
+	switch (v) {
+	case MP_SEV_CRITICAL:
+	case MP_SEV_HIGH: return "\033[1;31m";
+	case MP_SEV_MEDIUM: return "\033[33m";
+	default: return "\033[36m";
+	}
+}
+
+/* Findings grouped by file: a heading when the file changes, then per
+ * finding PATH:LINE:COLUMN (so editors and grep can jump to it), the
+ * severity, the rule's name and id, the confidence and the masked value,
+ * and the masked line indented below. */
+static void text_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			 const struct mp_finding *f, bool suppressed)
+{
+	const struct mp_rule *r = f->rule;
+	struct mp_buf where;
+	const char *on = s->color ? "\033[1m" : "", *off = s->color ? "\033[0m" : "";
+
+	mp_buf_init(&where, 1u << 20);
+	mp_loc_display(loc, &where);
+	if (where.data && (b->last.len != where.len || memcmp(b->last.data, where.data, where.len) != 0)) {
+		mp_buf_printf(&b->buf, "%s== %s%s\n", on, where.data, off);
+		mp_buf_reset(&b->last);
+		mp_buf_add(&b->last, where.data, where.len);
+	}
+	mp_buf_printf(&b->buf, "%s:%llu:%llu: %s%s%s %s [%s] (%s confidence%s%s) %s\n    %s\n",
+		      where.data ? where.data : "", (unsigned long long)f->line,
+		      (unsigned long long)f->column, s->color ? sev_color(r->severity) : "",
+		      mp_severity_name(r->severity), off, r->name, r->id, mp_confidence_name(f->confidence),
+		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted,
+		      f->context);
+	mp_buf_free(&where);
 }
 
 /* ---- JSON helpers ---- */
@@ -261,12 +303,7 @@ static void record_finding(struct mp_batch *b, const struct mp_sink *s, const st
 		return;
 	}
 	if (s->fmt == MP_FMT_TEXT) {
-		mp_loc_display(loc, &b->buf);
-		mp_buf_printf(&b->buf, ":%llu:%llu: %s %s (%s confidence%s%s) %s\n    %s\n",
-			      (unsigned long long)f->line, (unsigned long long)f->column,
-			      mp_severity_name(r->severity), r->id, mp_confidence_name(f->confidence),
-			      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "",
-			      f->redacted, f->context);
+		text_finding(b, s, loc, f, suppressed);
 		return;
 	}
 	/* Written directly, not through json-c: a data dump yields hundreds of

@@ -32,10 +32,12 @@ struct mp_sink {
 	bool write_failed;
 	struct mp_buf held; /* SARIF: every batch, kept for mp_sink_finish */
 	bool held_full;     /* SARIF: held reached MP_SARIF_HELD_MAX */
+	bool color;         /* text: ANSI colours (a terminal, NO_COLOR unset) */
 };
 
 struct mp_batch {
-	struct mp_buf buf; /* formatted records, each ending in '\n' */
+	struct mp_buf buf;  /* formatted records, each ending in '\n' */
+	struct mp_buf last; /* text: the path of the last finding, for file headings */
 };
 
 /* Batches flush themselves to the sink beyond this many bytes. */

@@ -327,6 +327,10 @@ int mp_run_scan(const struct mp_settings *s)
 	if (!s->format_set)
 		fmt = isatty(fileno(out)) ? MP_FMT_TEXT : MP_FMT_JSON;
 	mp_sink_init(&sink, out, fmt, s->show_secrets);
+	/* Colour only for people: a terminal, NO_COLOR unset (no-color.org). */
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	sink.color = fmt == MP_FMT_TEXT && isatty(fileno(out)) && !(nc && nc[0]) &&
+		     !(term && strcmp(term, "dumb") == 0);
 	q = mp_queue_new((size_t)s->caps[MP_CAP_QUEUE_DEPTH], free);
 	if (q == NULL || mp_stats_init(&total, rs.n) != 0 || mp_stats_init(&mainw.stats, rs.n) != 0 ||
 	    (s->profile && mp_stats_profile(&total) != 0)) {

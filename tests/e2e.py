@@ -563,6 +563,41 @@ class Scripted(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn(b"--fail-on takes info, low, medium, high or critical", err)
 
+    def test_text_output_grouped_and_coloured_only_on_a_terminal(self):
+        import pty
+        self.write("a.env", "k=%s\nk=%s\n" % (AKID, AKID[:-2] + "QB"))
+        self.write("b.env", "k=%s\n" % AKID)
+        code, out, _ = run(["scan", "-j1", "--format", "text", "a.env", "b.env"], cwd=self.d)
+        text = out.decode()
+        self.assertEqual(code, 1)
+        self.assertEqual([l for l in text.splitlines() if l.startswith("== ")], ["== a.env", "== b.env"])
+        self.assertIn("a.env:2:3: high AWS access key ID [aws.access-key-id] (high confidence) ", text)
+        self.assertNotIn("\033[", text, "no colour into a pipe")
+
+        def on_tty(extra):
+            m, s = pty.openpty()
+            env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+            env.update(TERM="xterm", **extra)
+            p = subprocess.Popen([MAGPIE, "scan", "-j1", "a.env"], cwd=self.d, stdout=s, stderr=s, env=env)
+            os.close(s)
+            data = b""
+            while True:
+                try:
+                    chunk = os.read(m, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            p.wait(timeout=TIMEOUT)
+            os.close(m)
+            return data.decode(errors="replace")
+        coloured = on_tty({})
+        self.assertIn("\033[1;31mhigh\033[0m", coloured, "text and colour on a terminal by default")
+        plain = on_tty({"NO_COLOR": "1"})
+        self.assertIn("high AWS access key ID", plain)
+        self.assertNotIn("\033[", plain, "NO_COLOR is honoured")
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)

@@ -454,7 +454,8 @@ Test(report, text_format)
 	x.stats.files = 1;
 	cr_assert_eq(mp_sink_finish(&sink, &x.sum, false), 0);
 	char *out = memout_close(&m);
-	char *want = t_cat("src/app.conf:3:9: high t.rule (high confidence) ", x.red.data, "\n    ", x.context, "\n", NULL);
+	char *want = t_cat("== src/app.conf\nsrc/app.conf:3:9: high Test \"rule\" [t.rule] (high confidence) ", x.red.data,
+			   "\n    ", x.context, "\n", NULL);
 	cr_assert_eq(strncmp(out, want, strlen(want)), 0, "got: %s\nwant: %s", out, want);
 	cr_assert_null(strstr(out, "should not appear"), "notices go to stderr in text mode");
 	cr_assert_not_null(strstr(out + strlen(want), "1 finding,"), "summary line: %s", out + strlen(want));
