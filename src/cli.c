@@ -29,6 +29,8 @@ enum {
 	OPT_NO_CONFIG,
 	OPT_FAIL_ON,
 	OPT_EXIT_ZERO,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 	OPT_FORMAT,
 	OPT_EXCLUDE,
 	OPT_MAX_FILE_SIZE,
@@ -61,6 +63,8 @@ static const struct option long_opts[] = {
 	{"no-config", no_argument, NULL, OPT_NO_CONFIG},
 	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
 	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
 	{"exclude", required_argument, NULL, OPT_EXCLUDE},
@@ -161,6 +165,9 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --fail-on SEV       exit 1 only for findings of severity SEV or above\n"
 	      "                          (info, low, medium, high, critical; default info)\n"
 	      "      --exit-zero         exit 0 whatever was found (2 still means an error)\n"
+	      "      --progress          a progress line on stderr (default: when stderr is a\n"
+	      "                          terminal, the results go elsewhere and -q is not\n"
+	      "                          given); --no-progress: none\n"
 	      "\n"
 	      "Limits (--limit NAME=VALUE):\n",
 	      stdout);
@@ -203,6 +210,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	s->threads = ncpu > 0 ? (unsigned)(ncpu > 1024 ? 1024 : ncpu) : 1;
+	s->progress = -1;
 	s->format = MP_FMT_JSON;
 	mp_caps_defaults(s->caps);
 
@@ -271,6 +279,8 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 					optarg);
 			break;
 		case OPT_EXIT_ZERO: s->exit_zero = true; break;
+		case OPT_PROGRESS: s->progress = 1; break;
+		case OPT_NO_PROGRESS: s->progress = 0; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") == 0)
 				s->format = MP_FMT_JSON;

@@ -326,6 +326,7 @@ static void *worker_main(void *arg)
 	struct mp_item *it;
 
 	while ((it = mp_queue_pop(w->sh->queue)) != NULL) {
+		uint64_t files0 = w->stats.files, bytes0 = w->stats.bytes, found0 = w->stats.findings;
 		w->item = it;
 		if (it->data != NULL)
 			scan_mem_item(w, it);
@@ -334,6 +335,13 @@ static void *worker_main(void *arg)
 		w->item = NULL;
 		free(it);
 		mp_sink_write(w->sh->sink, &w->batch);
+		if (w->sh->progress) {
+			struct mp_progress *p = w->sh->progress;
+			atomic_fetch_add_explicit(&p->files, w->stats.files - files0, memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->bytes, w->stats.bytes - bytes0, memory_order_relaxed);
+			atomic_fetch_add_explicit(&p->findings, w->stats.findings - found0,
+						  memory_order_relaxed);
+		}
 	}
 	return NULL;
 }

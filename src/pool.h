@@ -8,6 +8,8 @@
 #define MP_POOL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #include "baseline.h"
 #include "queue.h"
@@ -27,6 +29,12 @@ struct mp_pool_shared {
 	struct mp_baseline *collect;        /* --write-baseline: every finding goes here, or NULL */
 	bool staged;                        /* --staged: items carry the lines a commit adds */
 	const struct mp_config *allow;      /* .magpie.yml's allowlist, or NULL */
+	struct mp_progress *progress;       /* live counts for the progress line, or NULL */
+};
+
+/* What the progress line shows; workers add to it after each input. */
+struct mp_progress {
+	_Atomic uint64_t files, bytes, findings;
 };
 
 struct mp_worker {

@@ -269,6 +269,71 @@ out:
 	return rc;
 }
 
+/* The progress line: from a thread of its own, every half second after
+ * the first second, "magpie: N files, X MB (Y MB/s), F findings" on
+ * stderr; rewritten in place on a terminal, one line each time elsewhere
+ * (only with --progress). */
+struct progress_run {
+	struct mp_progress counts;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t done_cv;
+	bool done, tty;
+	double t0;
+};
+
+static void progress_print(struct progress_run *p, bool last)
+{
+	uint64_t files = atomic_load(&p->counts.files), bytes = atomic_load(&p->counts.bytes);
+	uint64_t found = atomic_load(&p->counts.findings);
+	double secs = now() - p->t0;
+
+	fprintf(stderr, "%smagpie: %llu files, %.1f MB (%.0f MB/s), %llu findings%s",
+		p->tty ? "\r\033[K" : "", (unsigned long long)files, (double)bytes / 1e6,
+		secs > 0 ? (double)bytes / 1e6 / secs : 0.0, (unsigned long long)found, p->tty ? "" : "\n");
+	if (last && p->tty)
+		fputs("\r\033[K", stderr); /* leave the terminal as it was */
+	fflush(stderr);
+}
+
+static void *progress_main(void *arg)
+{
+	struct progress_run *p = arg;
+	double next = p->t0 + 1.0;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L; /* wake every 0.1 s to see whether we are done */
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->done_cv, &p->lock, &ts);
+		if (!p->done && now() >= next) {
+			progress_print(p, false);
+			next = now() + 0.5;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* End the progress thread; with `last`, print the final counts. */
+static void progress_stop(struct progress_run *p, bool last)
+{
+	pthread_mutex_lock(&p->lock);
+	p->done = true;
+	pthread_cond_signal(&p->done_cv);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	if (last)
+		progress_print(p, true);
+	pthread_cond_destroy(&p->done_cv);
+	pthread_mutex_destroy(&p->lock);
+}
+
 /* Do the findings (written or only counted) make the exit status 1? */
 static bool fails(const struct mp_settings *s, const struct mp_stats *t, const struct mp_ruleset *rs)
 {
@@ -346,6 +411,23 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.collect = s->write_baseline ? &collect : NULL;
 	sh.staged = s->staged;
 	sh.allow = s->config && s->config->nallow > 0 ? s->config : NULL;
+	/* The progress line: asked for, or for a person watching a terminal
+	 * while the results go elsewhere (on the same terminal the findings
+	 * themselves show the progress, and a line rewritten in place would
+	 * tangle with them). */
+	static struct progress_run pr;
+	bool progress = s->progress == 1 ||
+			(s->progress == -1 && !s->quiet && isatty(STDERR_FILENO) && !isatty(fileno(out)));
+	sh.progress = NULL;
+	if (progress) {
+		memset(&pr, 0, sizeof pr);
+		pr.tty = isatty(STDERR_FILENO);
+		pr.t0 = t0;
+		pthread_mutex_init(&pr.lock, NULL);
+		pthread_cond_init(&pr.done_cv, NULL);
+		if (pthread_create(&pr.thread, NULL, progress_main, &pr) == 0)
+			sh.progress = &pr.counts;
+	}
 	mainw.sh = &sh;
 	mp_batch_init(&mainw.batch);
 
@@ -364,6 +446,8 @@ int mp_run_scan(const struct mp_settings *s)
 
 	if (mp_pool_start(&pool, s->threads, &sh) != 0) {
 		mp_log_error("cannot start worker threads");
+		if (sh.progress)
+			progress_stop(&pr, false);
 		goto out_sink;
 	}
 	struct mp_walk w = {
@@ -385,6 +469,8 @@ int mp_run_scan(const struct mp_settings *s)
 	}
 	mp_queue_close(q);
 	mp_pool_join(&pool, &total);
+	if (sh.progress)
+		progress_stop(&pr, true);
 	mp_sink_write(&sink, &mainw.batch);
 	mp_stats_add(&total, &mainw.stats);
 

@@ -35,6 +35,7 @@ struct mp_settings {
 	bool profile;             /* --profile: per-rule cost on stderr */
 	enum mp_severity fail_on; /* --fail-on: lowest severity that makes the exit status 1 */
 	bool exit_zero;           /* --exit-zero: findings never change the exit status */
+	int progress;             /* --progress 1, --no-progress 0, default -1: when stderr is a terminal */
 	unsigned threads;         /* workers; >= 1 */
 	enum mp_format format;
 	bool format_set;         /* --format given */

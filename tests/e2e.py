@@ -598,6 +598,36 @@ class Scripted(unittest.TestCase):
         self.assertIn("high AWS access key ID", plain)
         self.assertNotIn("\033[", plain, "NO_COLOR is honoured")
 
+    def test_progress_line(self):
+        import pty
+        self.write("a.env", "k=%s\n" % AKID)
+        # Asked for: a line on stderr (one per update into a pipe), none on stdout.
+        code, out, err = run(["scan", "--progress", "--format", "jsonl", "a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        self.assertRegex(err.decode(), r"magpie: 1 files, 0\.0 MB \(\d+ MB/s\), 1 findings\n")
+        self.assertNotIn(b"MB/s", out)
+        # Not asked for, stderr not a terminal (a CI log): nothing.
+        _, _, err = run(["scan", "--format", "jsonl", "a.env"], cwd=self.d)
+        self.assertNotIn(b"MB/s", err)
+        # stderr a terminal, results into a file: the line, rewritten in place and cleared.
+        m, s = pty.openpty()
+        p = subprocess.Popen([MAGPIE, "scan", "-o", os.path.join(self.d, "out.json"), "a.env"], cwd=self.d,
+                             stdout=subprocess.DEVNULL, stderr=s)
+        os.close(s)
+        data = b""
+        while True:
+            try:
+                chunk = os.read(m, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        p.wait(timeout=TIMEOUT)
+        os.close(m)
+        self.assertIn(b"\r\033[Kmagpie: 1 files", data)
+        self.assertTrue(data.endswith(b"\r\033[K"), data)
+
     def test_enable_and_disable_rules(self):
         self.write("a.env", "k=%s\nAPI_KEY=%s\n" % (AKID, splice("Zq8vR2{{}}mK9xL4pT7nW3bY6c")))
         _, _, _, recs = scan(self, ["a.env"], cwd=self.d)
