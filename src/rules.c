@@ -95,6 +95,7 @@ static void rule_free(struct mp_rule *r)
 	free(r->id);
 	free(r->name);
 	free(r->pattern);
+	free(r->description);
 	free_strv(r->keywords, r->nkeywords);
 	free_strv(r->neg_keywords, r->nneg_keywords);
 	free_strv(r->test_values, r->ntest_values);
@@ -513,7 +514,13 @@ static void parse_rule(struct ctx *c, yaml_node_t *node)
 			want_strv(c, v, r.id, key, 1, 0, &r.examples, &r.nexamples);
 		} else if (strcmp(key, "negative_examples") == 0) {
 			want_strv(c, v, r.id, key, 1, 0, &r.negatives, &r.nnegatives);
-		} else if (strcmp(key, "description") == 0 || strcmp(key, "references") == 0) {
+		} else if (strcmp(key, "description") == 0) {
+			const char *d = scalar(v);
+			if (d == NULL)
+				rule_error(c, v, r.id, "'description' must be a string");
+			else if (r.description == NULL)
+				r.description = strdup(d);
+		} else if (strcmp(key, "references") == 0) {
 			/* Free text for people; accepted and ignored. */
 		} else {
 			rule_error(c, k, r.id, "unknown key '%s'", key);

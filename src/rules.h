@@ -56,7 +56,8 @@ struct mp_kwset {
 struct mp_rule {
 	char *id; /* unique, [a-z0-9][a-z0-9.-]* */
 	char *name;
-	char *pattern; /* PCRE2 syntax */
+	char *pattern;     /* PCRE2 syntax */
+	char *description; /* free text for people, or NULL */
 	enum mp_category category;
 	enum mp_severity severity;
 	enum mp_confidence confidence; /* base confidence before checks */

@@ -278,6 +278,37 @@ static void sort_key(struct held *h)
 	h->col = json_object_get_int64(jget(region, "startColumn"));
 }
 
+/* What to do about a finding of rule r, for SARIF viewers (a static
+ * buffer: the document is written from one thread). */
+static const char *help_text(const struct mp_rule *r)
+{
+	static char buf[2048];
+	const char *todo;
+
+	switch (r->category) {
+	case MP_CAT_PII:
+		todo = "Personal data. Check whether it belongs here; if not, remove it or replace it with a "
+		       "masked or synthetic value, and find the process that wrote it.";
+		break;
+	case MP_CAT_GENERIC:
+		todo = "A secret-like value assigned to a secret-like name. If it is a real credential, "
+		       "revoke "
+		       "it, issue a new one kept in a secret store, and remove this one from the history; if "
+		       "it "
+		       "is not, allow it (a magpie:allow comment or the .magpie.yml allowlist).";
+		break;
+	default:
+		todo = "A credential. Revoke or rotate it at its issuer first (deleting it from the code "
+		       "does "
+		       "not stop its use), keep the new one in a secret store, and remove this one from the "
+		       "history.";
+		break;
+	}
+	snprintf(buf, sizeof buf, "%s%s%s (rule %s, severity %s). %s", r->name, r->description ? ": " : "",
+		 r->description ? r->description : "", r->id, mp_severity_name(r->severity), todo);
+	return buf;
+}
+
 static json_object *reporting_descriptor(const struct mp_rule *r, const char *id)
 {
 	json_object *d = json_object_new_object();
@@ -291,6 +322,9 @@ static json_object *reporting_descriptor(const struct mp_rule *r, const char *id
 	json_object_object_add(d, "name", json_object_new_string(r->name));
 	json_object_object_add(sd, "text", json_object_new_string(r->name));
 	json_object_object_add(d, "shortDescription", sd);
+	json_object *help = json_object_new_object();
+	json_object_object_add(help, "text", json_object_new_string(help_text(r)));
+	json_object_object_add(d, "help", help);
 	json_object_object_add(conf, "level", json_object_new_string(mp_sarif_level(r->severity)));
 	json_object_object_add(d, "defaultConfiguration", conf);
 	json_object_object_add(props, "category", json_object_new_string(mp_category_name(r->category)));

@@ -68,6 +68,8 @@ class Sarif(unittest.TestCase):
             want = {"critical": "error", "high": "error", "medium": "warning"}.get(sev, "note")
             self.assertEqual(d["defaultConfiguration"]["level"], want)
             self.assertEqual(d["shortDescription"]["text"], d["name"])
+            self.assertIn("Revoke or rotate it at its issuer", d["help"]["text"], "secret rules say what to do")
+            self.assertIn("(rule %s, severity %s)" % (d["id"], sev), d["help"]["text"])
         finds = [x for x in self.jsonl(["."]) if x["type"] == "finding"]
         self.assertEqual(len(r["results"]), len(finds))
         self.assertGreaterEqual(len(finds), 3)
