@@ -22,7 +22,8 @@ struct ctx {
 	struct mp_config *c;
 	yaml_document_t *doc;
 	const char *file;
-	char *dir; /* the file's directory, for relative rule paths */
+	char *dir;              /* the file's directory, for relative rule paths */
+	const char *allow_rule; /* the rule of the allow list being read, or NULL */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -169,16 +170,14 @@ static void add_allow(struct ctx *x, yaml_node_t *e, const char *rule, bool rege
 	c->allow[c->nallow++] = a;
 }
 
-static const char *allow_rule; /* parse_allow_list's rule; the parse runs on one thread */
-
 static void allow_value(struct ctx *x, yaml_node_t *e)
 {
-	add_allow(x, e, allow_rule, false);
+	add_allow(x, e, x->allow_rule, false);
 }
 
 static void allow_regex(struct ctx *x, yaml_node_t *e)
 {
-	add_allow(x, e, allow_rule, true);
+	add_allow(x, e, x->allow_rule, true);
 }
 
 /* {values: [...], regexes: [...]} for one rule (or every rule). */
@@ -192,7 +191,7 @@ static void parse_allow_list(struct ctx *x, yaml_node_t *v, const char *rule, bo
 		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(x->doc, p->value);
 		const char *key = scalar(k);
-		allow_rule = rule;
+		x->allow_rule = rule;
 		if (key && strcmp(key, "values") == 0) {
 			each_string(x, val, "allow.values", allow_value);
 		} else if (key && strcmp(key, "regexes") == 0) {

@@ -288,9 +288,10 @@ static void progress_print(struct progress_run *p, bool last)
 	uint64_t found = atomic_load(&p->counts.findings);
 	double secs = now() - p->t0;
 
-	fprintf(stderr, "%smagpie: %llu files, %.1f MB (%.0f MB/s), %llu findings%s",
-		p->tty ? "\r\033[K" : "", (unsigned long long)files, (double)bytes / 1e6,
-		secs > 0 ? (double)bytes / 1e6 / secs : 0.0, (unsigned long long)found, p->tty ? "" : "\n");
+	fprintf(stderr, "%smagpie: %llu file%s, %.1f MB (%.0f MB/s), %llu finding%s%s",
+		p->tty ? "\r\033[K" : "", (unsigned long long)files, files == 1 ? "" : "s",
+		(double)bytes / 1e6, secs > 0 ? (double)bytes / 1e6 / secs : 0.0, (unsigned long long)found,
+		found == 1 ? "" : "s", p->tty ? "" : "\n");
 	if (last && p->tty)
 		fputs("\r\033[K", stderr); /* leave the terminal as it was */
 	fflush(stderr);

@@ -136,19 +136,7 @@ def noted(recs):
     return sorted((n["kind"], n["location"]["path"], tuple(n["location"]["chain"])) for n in e2e.notices(recs))
 
 
-class Archives(unittest.TestCase):
-    def setUp(self):
-        self.d = tempfile.mkdtemp(prefix="magpie-archives-")
-
-    def tearDown(self):
-        shutil.rmtree(self.d, ignore_errors=True)
-
-    def put(self, rel, data):
-        p = os.path.join(self.d, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-        return p
+class Archives(e2e.TreeCase):
 
     def bsdtar(self, out, args, files):
         """Build `out` in self.d with bsdtar from `files` {name: bytes}."""

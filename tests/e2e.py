@@ -165,9 +165,13 @@ AKID = splice("AKIA{{}}QYLPMN5HRWZ3TXVB")
 GHP = splice("ghp_{{}}R8x2Lq7VnM4kT9pWc3Zb6Yh1Jd5Fs0Gu8Aep")
 
 
-class Scripted(unittest.TestCase):
+class TreeCase(unittest.TestCase):
+    """A fresh directory per test (self.d), removed afterwards even where a
+    test took permissions away; write() puts text or bytes in it. Shared by
+    every end-to-end suite."""
+
     def setUp(self):
-        self.d = tempfile.mkdtemp(prefix="magpie-e2e-")
+        self.d = tempfile.mkdtemp(prefix="magpie-%s-" % type(self).__name__.lower())
 
     def tearDown(self):
         for root, dirs, _ in os.walk(self.d):
@@ -178,12 +182,38 @@ class Scripted(unittest.TestCase):
                     pass
         shutil.rmtree(self.d, ignore_errors=True)
 
-    def write(self, rel, data, mode="w"):
+    def write(self, rel, data):
         p = os.path.join(self.d, rel)
         os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, mode) as f:
-            f.write(data)
+        with open(p, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
         return p
+
+    put = write
+
+
+def run_on_tty(args, cwd, env, stdout=None):
+    """Run magpie with stderr (and stdout, unless given) on a pseudo-terminal;
+    returns everything the terminal received."""
+    import pty
+    m, s = pty.openpty()
+    p = subprocess.Popen([MAGPIE] + args, cwd=cwd, stdout=s if stdout is None else stdout, stderr=s, env=env)
+    os.close(s)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(m, 4096)
+        except OSError:  # EIO once the child side is closed
+            break
+        if not chunk:
+            break
+        data += chunk
+    p.wait(timeout=TIMEOUT)
+    os.close(m)
+    return data
+
+
+class Scripted(TreeCase):
 
     def test_exit_clean_and_findings(self):
         self.write("clean.txt", "nothing to see\n")
@@ -564,7 +594,6 @@ class Scripted(unittest.TestCase):
         self.assertIn(b"--fail-on takes info, low, medium, high or critical", err)
 
     def test_text_output_grouped_and_coloured_only_on_a_terminal(self):
-        import pty
         self.write("a.env", "k=%s\nk=%s\n" % (AKID, AKID[:-2] + "QB"))
         self.write("b.env", "k=%s\n" % AKID)
         code, out, _ = run(["scan", "-j1", "--format", "text", "a.env", "b.env"], cwd=self.d)
@@ -575,23 +604,9 @@ class Scripted(unittest.TestCase):
         self.assertNotIn("\033[", text, "no colour into a pipe")
 
         def on_tty(extra):
-            m, s = pty.openpty()
             env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
             env.update(TERM="xterm", **extra)
-            p = subprocess.Popen([MAGPIE, "scan", "-j1", "a.env"], cwd=self.d, stdout=s, stderr=s, env=env)
-            os.close(s)
-            data = b""
-            while True:
-                try:
-                    chunk = os.read(m, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                data += chunk
-            p.wait(timeout=TIMEOUT)
-            os.close(m)
-            return data.decode(errors="replace")
+            return run_on_tty(["scan", "-j1", "a.env"], self.d, env).decode(errors="replace")
         coloured = on_tty({})
         self.assertIn("\033[1;31mhigh\033[0m", coloured, "text and colour on a terminal by default")
         plain = on_tty({"NO_COLOR": "1"})
@@ -599,33 +614,19 @@ class Scripted(unittest.TestCase):
         self.assertNotIn("\033[", plain, "NO_COLOR is honoured")
 
     def test_progress_line(self):
-        import pty
         self.write("a.env", "k=%s\n" % AKID)
         # Asked for: a line on stderr (one per update into a pipe), none on stdout.
         code, out, err = run(["scan", "--progress", "--format", "jsonl", "a.env"], cwd=self.d)
         self.assertEqual(code, 1)
-        self.assertRegex(err.decode(), r"magpie: 1 files, 0\.0 MB \(\d+ MB/s\), 1 findings\n")
+        self.assertRegex(err.decode(), r"magpie: 1 file, 0\.0 MB \(\d+ MB/s\), 1 finding\n")
         self.assertNotIn(b"MB/s", out)
         # Not asked for, stderr not a terminal (a CI log): nothing.
         _, _, err = run(["scan", "--format", "jsonl", "a.env"], cwd=self.d)
         self.assertNotIn(b"MB/s", err)
         # stderr a terminal, results into a file: the line, rewritten in place and cleared.
-        m, s = pty.openpty()
-        p = subprocess.Popen([MAGPIE, "scan", "-o", os.path.join(self.d, "out.json"), "a.env"], cwd=self.d,
-                             stdout=subprocess.DEVNULL, stderr=s)
-        os.close(s)
-        data = b""
-        while True:
-            try:
-                chunk = os.read(m, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        p.wait(timeout=TIMEOUT)
-        os.close(m)
-        self.assertIn(b"\r\033[Kmagpie: 1 files", data)
+        data = run_on_tty(["scan", "-o", os.path.join(self.d, "out.json"), "a.env"], self.d, None,
+                          stdout=subprocess.DEVNULL)
+        self.assertIn(b"\r\033[Kmagpie: 1 file,", data)
         self.assertTrue(data.endswith(b"\r\033[K"), data)
 
     def test_enable_and_disable_rules(self):

@@ -9,14 +9,12 @@ import base64
 import io
 import json
 import os
-import shutil
 import sys
 import tarfile
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import AKID, GHP, run  # noqa: E402
+from e2e import AKID, GHP, TreeCase, run  # noqa: E402
 
 
 def sarif(testcase, args, cwd):
@@ -35,19 +33,7 @@ def sarif(testcase, args, cwd):
     return code, out, err, doc["runs"][0]
 
 
-class Sarif(unittest.TestCase):
-    def setUp(self):
-        self.d = tempfile.mkdtemp(prefix="magpie-sarif-")
-
-    def tearDown(self):
-        shutil.rmtree(self.d, ignore_errors=True)
-
-    def write(self, rel, data):
-        p = os.path.join(self.d, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        return p
+class Sarif(TreeCase):
 
     def jsonl(self, args):
         _, out, _ = run(["scan", "-j1", "--format", "jsonl"] + args, cwd=self.d)

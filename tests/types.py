@@ -8,10 +8,8 @@ Secret-shaped values are assembled at run time.
 """
 import io
 import os
-import shutil
 import struct
 import sys
-import tempfile
 import unittest
 import zipfile
 import zlib
@@ -56,20 +54,10 @@ def summary(recs):
     return recs[-1]
 
 
-class Types(unittest.TestCase):
+class Types(e2e.TreeCase):
     def setUp(self):
         self.assertTrue(luhn_ok(CARD_DIGITS))
-        self.d = tempfile.mkdtemp(prefix="magpie-types-")
-
-    def tearDown(self):
-        shutil.rmtree(self.d, ignore_errors=True)
-
-    def put(self, rel, data):
-        p = os.path.join(self.d, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-        return p
+        super().setUp()
 
     def aws(self, recs):
         return [f for f in e2e.findings(recs) if f["rule"]["id"] == "aws.access-key-id"]
