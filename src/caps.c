@@ -54,6 +54,14 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 		{"decoder-memory", 256 * MiB, 0, 4 * GiB, 1,
 		 "dictionary an xz or lzma stream may declare, in bytes; a larger one is not "
 		 "unpacked (0: no limit)"},
+	[MP_CAP_IMAGE_METADATA] = {"image-metadata", 16 * MiB, 4 * KiB, 1 * GiB, 1,
+				   "bytes of one container image index, manifest or config (JSON)"},
+	[MP_CAP_IMAGE_PATHS] =
+		{"image-paths", 1000000, 0, 1000000000, 0,
+		 "layer entries recorded per container image; past it, statuses may be unknown"},
+	[MP_CAP_IMAGE_FINDINGS] =
+		{"image-findings", 100000, 0, 100000000, 0,
+		 "findings held per container image until its last layer; more are only counted"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

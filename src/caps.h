@@ -28,6 +28,9 @@ enum mp_cap {
 	MP_CAP_ARCHIVE_ENTRIES,     /* entries read per archive */
 	MP_CAP_INPUT_TIME,          /* wall-clock seconds per top-level input; 0 = no limit */
 	MP_CAP_DECODER_MEMORY,      /* dictionary an xz or lzma stream may declare; 0 = no limit */
+	MP_CAP_IMAGE_METADATA,      /* bytes of one image index, manifest or config (JSON) */
+	MP_CAP_IMAGE_PATHS,         /* layer entries recorded per container image (for the status) */
+	MP_CAP_IMAGE_FINDINGS,      /* findings held per container image until it is complete */
 	MP_CAP__COUNT
 };
 

@@ -48,6 +48,10 @@ enum {
 	OPT_BASELINE,
 	OPT_WRITE_BASELINE,
 	OPT_SHOW_SUPPRESSED,
+	OPT_IMAGE,
+	OPT_NO_IMAGE,
+	OPT_PLATFORM,
+	OPT_FINAL_ONLY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -83,6 +87,10 @@ static const struct option long_opts[] = {
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
 	{"show-suppressed", no_argument, NULL, OPT_SHOW_SUPPRESSED},
+	{"image", no_argument, NULL, OPT_IMAGE},
+	{"no-image", no_argument, NULL, OPT_NO_IMAGE},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"final-only", no_argument, NULL, OPT_FINAL_ONLY},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -150,6 +158,13 @@ void mp_cli_help(enum mp_command cmd)
 	      "                          (low, medium, high; default low: everything)\n"
 	      "      --include-test-values  also report documented example values (AWS's\n"
 	      "                          AKIAIOSFODNN7EXAMPLE, test card numbers), marked test_value\n"
+	      "      --image             read each PATH as a container image (docker save\n"
+	      "                          tarball, OCI layout); by default one is recognised\n"
+	      "      --no-image          never: an image tarball is scanned as a plain tar\n"
+	      "      --platform P        only this platform of a multi-platform image,\n"
+	      "                          os/arch[/variant], e.g. linux/arm64 (default: all)\n"
+	      "      --final-only        of an image's layer files, report only those still\n"
+	      "                          present in its final file system\n"
 	      "      --binary MODE       binary content: secrets (default: every rule but\n"
 	      "                          personal data), all, or skip (counted)\n"
 	      "      --media MODE        images, audio, video: skip (default, counted) or scan\n"
@@ -211,6 +226,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 
 	s->threads = ncpu > 0 ? (unsigned)(ncpu > 1024 ? 1024 : ncpu) : 1;
 	s->progress = -1;
+	s->image = -1;
 	s->format = MP_FMT_JSON;
 	mp_caps_defaults(s->caps);
 
@@ -348,6 +364,17 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_BASELINE: s->baseline = optarg; break;
 		case OPT_WRITE_BASELINE: s->write_baseline = optarg; break;
 		case OPT_SHOW_SUPPRESSED: s->show_suppressed = true; break;
+		case OPT_IMAGE: s->image = 1; break;
+		case OPT_NO_IMAGE: s->image = 0; break;
+		case OPT_PLATFORM: {
+			const char *a = strchr(optarg, '/');
+			if (a == NULL || a == optarg || a[1] == '\0' || a[1] == '/' ||
+			    optarg[strlen(optarg) - 1] == '/' || strchr(strchr(a + 1, '/') ? strchr(a + 1, '/') + 1 : "", '/'))
+				return usage_error("--platform takes os/arch[/variant], got '%s'", optarg);
+			s->platform = optarg;
+			break;
+		}
+		case OPT_FINAL_ONLY: s->final_only = true; break;
 		case OPT_HELP:
 			mp_cli_help(s->cmd);
 			s->cmd = MP_CMD_HELP;

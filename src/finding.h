@@ -14,10 +14,12 @@
 
 /* Where an object lives: a path on disk (or "-" for stdin) and, for content
  * found inside other content, the names of each nested step. */
+struct mp_image_ref;
 struct mp_loc {
 	const char *path;         /* raw bytes as the file system gave them */
 	const char *const *chain; /* nchain names, outermost first */
 	size_t nchain;
+	const struct mp_image_ref *image; /* inside a container image (image.h), or NULL */
 };
 
 struct mp_finding {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "image.h"
 #include "log.h"
 #include "pool.h"
 #include "walk.h"
@@ -57,6 +58,8 @@ static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct m
 	return true;
 }
 
+static void on_unreported(void *ctx, const struct mp_rule *r);
+
 static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
 {
 	struct mp_worker *w = ctx;
@@ -68,6 +71,12 @@ static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	}
 	if (!passes(w, loc, f, true))
 		return false;
+	if (mp_image_holds(loc)) {
+		/* Written when the image is complete (held_finding). */
+		if (!mp_image_hold_finding(loc, f))
+			on_unreported(w, f->rule);
+		return true;
+	}
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - base]++;
@@ -90,7 +99,8 @@ static void on_unreported(void *ctx, const struct mp_rule *r)
 	w->stats.unreported_by_rule[r - w->sh->engine->rules->rules]++;
 }
 
-void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
+/* A notice written now. */
+static void write_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
 {
 	struct mp_worker *w = ctx;
 	struct mp_buf where;
@@ -102,6 +112,30 @@ void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, con
 	mp_loc_display(loc, &where);
 	mp_log_notice("%s: %s: %s", where.data ? where.data : "", kind, message);
 	mp_buf_free(&where);
+	if (w->batch.buf.len > MP_BATCH_FLUSH)
+		mp_sink_write(w->sh->sink, &w->batch);
+}
+
+void mp_worker_notice(void *ctx, const struct mp_loc *loc, const char *kind, const char *message)
+{
+	if (mp_image_holds(loc))
+		mp_image_hold_notice(loc, kind, message);
+	else
+		write_notice(ctx, loc, kind, message);
+}
+
+/* A held image finding, now that its status is known (the filters ran
+ * when it was held). */
+static void held_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	struct mp_worker *w = ctx;
+	enum mp_layer_status st = loc->image->status;
+
+	if (w->sh->final_only && (st == MP_LS_DELETED || st == MP_LS_OVERWRITTEN))
+		return;
+	mp_record_finding(&w->batch, w->sh->sink, loc, f);
+	w->stats.findings++;
+	w->stats.by_rule[f->rule - w->sh->engine->rules->rules]++;
 	if (w->batch.buf.len > MP_BATCH_FLUSH)
 		mp_sink_write(w->sh->sink, &w->batch);
 }
@@ -320,6 +354,18 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 		close(fr.fd);
 }
 
+/* A unit of a container image: the image counts as one file. */
+static void scan_image_item(struct mp_worker *w, const struct mp_item *it)
+{
+	struct mp_image_out out = {.finding = held_finding, .notice = write_notice, .ctx = w};
+	struct mp_unpack_counts counts;
+	bool is_file = mp_image_job_run(it->image, w->sh->engine, w->unpacker, w->scanner, &out, &counts);
+
+	add_counts(w, &counts);
+	if (!is_file)
+		w->stats.files--;
+}
+
 static void *worker_main(void *arg)
 {
 	struct mp_worker *w = arg;
@@ -328,7 +374,9 @@ static void *worker_main(void *arg)
 	while ((it = mp_queue_pop(w->sh->queue)) != NULL) {
 		uint64_t files0 = w->stats.files, bytes0 = w->stats.bytes, found0 = w->stats.findings;
 		w->item = it;
-		if (it->data != NULL)
+		if (it->image != NULL)
+			scan_image_item(w, it);
+		else if (it->data != NULL)
 			scan_mem_item(w, it);
 		else
 			scan_item(w, it);

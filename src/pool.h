@@ -30,6 +30,7 @@ struct mp_pool_shared {
 	bool staged;                        /* --staged: items carry the lines a commit adds */
 	const struct mp_config *allow;      /* .magpie.yml's allowlist, or NULL */
 	struct mp_progress *progress;       /* live counts for the progress line, or NULL */
+	bool final_only;                    /* --final-only: drop image findings deleted or overwritten */
 };
 
 /* What the progress line shows; workers add to it after each input. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image.h"
 #include "log.h"
 #include "report.h"
 #include "rules.h"
@@ -146,6 +147,55 @@ json_object *mp_json_base64(const char *s, size_t n)
 	return o;
 }
 
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, key, mp_json_lossy(v, strlen(v)));
+}
+
+/* A location inside a container image: "image" and, in a layer, "layer". */
+static void add_image(json_object *o, const struct mp_image_ref *r)
+{
+	json_object *im = json_object_new_object(), *tags = json_object_new_array();
+
+	for (size_t i = 0; i < r->ntags; i++)
+		json_object_array_add(tags, mp_json_lossy(r->repo_tags[i], strlen(r->repo_tags[i])));
+	json_object_object_add(im, "repo_tags", tags);
+	add_str(im, "platform", r->platform);
+	add_str(im, "manifest_digest", r->manifest_digest);
+	add_str(im, "config_digest", r->config_digest);
+	json_object_object_add(o, "image", im);
+	if (r->layer == 0)
+		return;
+	json_object *l = json_object_new_object();
+	json_object_object_add(l, "index", json_object_new_int64(r->layer));
+	add_str(l, "digest", r->layer_digest);
+	add_str(l, "diff_id", r->diff_id);
+	add_str(l, "media_type", r->media_type);
+	add_str(l, "created_by", r->created_by);
+	add_str(l, "status", mp_layer_status_name(r->status));
+	if (r->status_layer > 0)
+		json_object_object_add(l, "status_layer", json_object_new_int64(r->status_layer));
+	json_object_object_add(o, "layer", l);
+}
+
+/* The same, written into a record being built by hand: ,"image":{...}... */
+static void jw_image(struct mp_buf *o, const struct mp_image_ref *r)
+{
+	json_object *t = json_object_new_object();
+	size_t n;
+	const char *s;
+
+	add_image(t, r);
+	s = json_object_to_json_string_length(t, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	/* {"image":...} without its braces */
+	if (n > 2) {
+		mp_buf_addc(o, ',');
+		mp_buf_add(o, s + 1, n - 2);
+	}
+	json_object_put(t);
+}
+
 /* Raw names: exact when valid UTF-8 (JSON escapes quotes and controls);
  * otherwise lossy, with the exact bytes in a *_base64 sibling. */
 static void add_location(json_object *o, const struct mp_loc *loc)
@@ -169,6 +219,8 @@ static void add_location(json_object *o, const struct mp_loc *loc)
 			json_object_array_add(raw, mp_json_base64(loc->chain[i], strlen(loc->chain[i])));
 		json_object_object_add(o, "chain_base64", raw);
 	}
+	if (loc->image != NULL)
+		add_image(o, loc->image);
 }
 
 static void put_json(struct mp_batch *b, json_object *o)
@@ -357,6 +409,8 @@ static void record_finding(struct mp_batch *b, const struct mp_sink *s, const st
 	jw_uint(o, ",\"end_column\":", f->end_column);
 	jw_uint(o, ",\"offset\":", f->offset);
 	jw_uint(o, ",\"length\":", f->length);
+	if (loc->image != NULL)
+		jw_image(o, loc->image);
 	mp_buf_adds(o, "},\"secret\":{\"redacted\":");
 	jw_str(o, f->redacted, strlen(f->redacted));
 	mp_buf_adds(o, ",\"fingerprint\":");

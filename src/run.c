@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "git.h"
+#include "image.h"
 #include "log.h"
 #include "pool.h"
 #include "run.h"
@@ -412,6 +413,7 @@ int mp_run_scan(const struct mp_settings *s)
 	sh.collect = s->write_baseline ? &collect : NULL;
 	sh.staged = s->staged;
 	sh.allow = s->config && s->config->nallow > 0 ? s->config : NULL;
+	sh.final_only = s->final_only;
 	/* The progress line: asked for, or for a person watching a terminal
 	 * while the results go elsewhere (on the same terminal the findings
 	 * themselves show the progress, and a line rewritten in place would
@@ -463,8 +465,16 @@ int mp_run_scan(const struct mp_settings *s)
 	};
 	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
 		exit_error = true;
+	struct mp_image_opts io = {.caps = s->caps,
+				   .mode = s->image,
+				   .platform = s->platform,
+				   .queue = q,
+				   .notice = mp_worker_notice,
+				   .ctx = &mainw};
 	for (size_t i = 0; i < s->npaths; i++) {
-		if (mp_walk_root(&w, s->paths[i]) != 0)
+		/* A container image becomes one item per layer; anything else
+		 * (a directory, a file) is walked as usual. */
+		if (mp_image_root(&io, s->paths[i]) == 0 && mp_walk_root(&w, s->paths[i]) != 0)
 			exit_error = true;
 		mp_sink_write(&sink, &mainw.batch);
 	}

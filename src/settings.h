@@ -53,6 +53,9 @@ struct mp_settings {
 	const char *baseline;       /* --baseline FILE, or NULL */
 	const char *write_baseline; /* --write-baseline FILE, or NULL */
 	bool show_suppressed;       /* --show-suppressed */
+	int image;                  /* --image 1, --no-image 0, default -1: detect container images */
+	const char *platform;       /* --platform os/arch[/variant], or NULL: every platform */
+	bool final_only;            /* --final-only: only image findings still present */
 	bool no_cache;
 	const char *cache_dir; /* --cache-dir; NULL = default */
 	uint64_t caps[MP_CAP__COUNT];

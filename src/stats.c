@@ -16,6 +16,7 @@ static const char *const kind_names[MP_NK__COUNT] = {
 	[MP_NK_SCAN_ERROR] = "scan-error",
 	[MP_NK_ARCHIVE_ERROR] = "archive-error",
 	[MP_NK_ENCRYPTED] = "encrypted",
+	[MP_NK_IMAGE_ERROR] = "image-error",
 	[MP_NK_ERROR] = "error",
 };
 

@@ -15,6 +15,7 @@ enum mp_notice_kind {
 	MP_NK_SCAN_ERROR,    /* the matcher failed */
 	MP_NK_ARCHIVE_ERROR, /* an archive or compressed stream is damaged, truncated or unsupported */
 	MP_NK_ENCRYPTED,     /* an encrypted archive member was not scanned */
+	MP_NK_IMAGE_ERROR,   /* a container image's index, manifest, config or layer is wrong */
 	MP_NK_ERROR,         /* anything else */
 	MP_NK__COUNT
 };

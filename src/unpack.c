@@ -26,6 +26,8 @@ _Static_assert(BLOCK >= MP_FILETYPE_PEEK, "the peek must reach every signature")
 
 /* Levels: the input, and one per archive open (archive-depth is at most 32). */
 #define LEVELS 33
+/* Chain names: those of the levels, after the caller's own (a layer's name). */
+#define NAMES (LEVELS + MP_UNPACK_BASE_MAX)
 
 /* A member name longer than this is cut to it in the chain. */
 #define NAME_MAX_BYTES 4096
@@ -86,10 +88,12 @@ struct mp_unpacker {
 	struct mp_emit emit;
 	locale_t utf8; /* C.UTF-8 for libarchive's name conversions, or 0 */
 	bool filter_ok[NFILTERS];
-	struct level lv[LEVELS];
-	const char *chain[LEVELS]; /* chain[i]: lv[i].name while a member of level i is read */
+	struct level lv[NAMES];   /* buf: by depth (< LEVELS); name: by chain index */
+	const char *chain[NAMES]; /* chain[i]: lv[i].name while a member of level i is read */
 	/* The input being scanned. */
 	const struct mp_loc *loc;
+	unsigned base;             /* names of loc's own chain, before the levels' */
+	struct mp_unpack_hook hook; /* the entries of the input's outermost archive, or none */
 	struct mp_budget budget;
 	bool stop_noted; /* the budget's limit notice was given */
 	struct mp_unpack_counts counts;
@@ -112,7 +116,7 @@ static void note(struct mp_unpacker *u, unsigned nchain, const char *kind, const
 /* A notice at the input's path and the first nchain names of the chain. */
 static void note(struct mp_unpacker *u, unsigned nchain, const char *kind, const char *fmt, ...)
 {
-	struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = nchain};
+	struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = nchain, .image = u->loc->image};
 	char msg[768];
 	va_list ap;
 
@@ -309,7 +313,8 @@ static const char *plain_error(void *ctx)
 static void scan_plain(struct mp_unpacker *u, struct stream *st, unsigned flags)
 {
 	struct mp_reader rd = {.read = plain_read, .error = plain_error, .ctx = st};
-	struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = st->nchain};
+	struct mp_loc loc = {
+		.path = u->loc->path, .chain = u->chain, .nchain = st->nchain, .image = u->loc->image};
 	uint64_t bytes = 0;
 
 	mp_scanner_next_object(u->scanner, flags);
@@ -380,7 +385,10 @@ static void scan_typed(struct mp_unpacker *u, struct stream *st)
 		{
 			struct mp_reader src = {.read = plain_read, .error = plain_error, .ctx = st};
 			struct mp_reader rd;
-			struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = st->nchain};
+			struct mp_loc loc = {.path = u->loc->path,
+					     .chain = u->chain,
+					     .nchain = st->nchain,
+					     .image = u->loc->image};
 			uint64_t bytes = 0;
 			mp_utf16_init(u->u16, &src, c == MP_CT_UTF16BE);
 			rd = mp_utf16_reader(u->u16);
@@ -540,15 +548,17 @@ static int next_header(struct mp_unpacker *u, struct archive *a, struct archive_
 	return r;
 }
 
+/* The buffers a stream at depth needs: its block, and the name of its
+ * members (chain index depth + base at most). */
 static bool level_ready(struct mp_unpacker *u, unsigned depth)
 {
-	struct level *l = &u->lv[depth];
+	struct level *l = &u->lv[depth], *n = &u->lv[depth + u->base];
 
 	if (l->buf == NULL)
 		l->buf = malloc(BLOCK);
-	if (l->name == NULL)
-		l->name = malloc(NAME_MAX_BYTES + 1);
-	return l->buf != NULL && l->name != NULL;
+	if (n->name == NULL)
+		n->name = malloc(NAME_MAX_BYTES + 1);
+	return l->buf != NULL && n->name != NULL;
 }
 
 static void scan_content(struct mp_unpacker *u, struct stream *st);
@@ -681,6 +691,16 @@ static bool open_archive(struct mp_unpacker *u, struct stream *st, enum mp_filet
 			     m ? m : "libarchive gave no reason");
 			continue;
 		}
+		/* The caller's hook sees every entry of the input's own archive
+		 * (a layer's tar), and may keep it from being scanned. */
+		if (u->hook.entry != NULL && st->nchain == u->base && !mp_filetype_is_compressed(t)) {
+			locale_t o = utf8_on(u);
+			const char *n = archive_entry_pathname(e);
+			bool go = u->hook.entry(u->hook.ctx, n ? n : "", archive_entry_filetype(e) == AE_IFDIR);
+			utf8_off(u, o);
+			if (!go)
+				continue;
+		}
 		/* Directories, links and devices are names only; a hard link
 		 * without data of its own was scanned where it points. */
 		if (archive_entry_filetype(e) != AE_IFREG ||
@@ -766,7 +786,7 @@ void mp_unpacker_free(struct mp_unpacker *u)
 {
 	if (u == NULL)
 		return;
-	for (int i = 0; i < LEVELS; i++) {
+	for (int i = 0; i < NAMES; i++) {
 		free(u->lv[i].buf);
 		free(u->lv[i].name);
 	}
@@ -785,14 +805,33 @@ void mp_unpack_scan(struct mp_unpacker *u, const struct mp_loc *loc, const struc
 
 	memset(&u->counts, 0, sizeof u->counts);
 	u->loc = loc;
+	u->base = loc->nchain < MP_UNPACK_BASE_MAX ? (unsigned)loc->nchain : MP_UNPACK_BASE_MAX;
+	for (unsigned i = 0; i < u->base; i++)
+		u->chain[i] = loc->chain[i];
+	st.nchain = u->base;
+	if (!level_ready(u, 0)) {
+		note(u, u->base, "error", "out of memory for a %u-byte buffer; not scanned", BLOCK);
+		memset(out, 0, sizeof *out);
+		u->loc = NULL;
+		return;
+	}
 	u->stop_noted = false;
 	mp_budget_start(&u->budget, u->caps, now_ns());
 	scan_content(u, &st);
 	if (st.state == SRC_FAILED && !st.err_noted)
-		note(u, 0, "read-error", "read failed after %llu bytes: %s", (unsigned long long)st.pos,
+		note(u, u->base, "read-error", "read failed after %llu bytes: %s", (unsigned long long)st.pos,
 		     st.err);
 	u->counts.input = u->budget.input;
 	u->counts.expanded = u->budget.expanded;
 	*out = u->counts;
 	u->loc = NULL;
+	u->base = 0;
+}
+
+void mp_unpack_set_hook(struct mp_unpacker *u, const struct mp_unpack_hook *h)
+{
+	if (h != NULL)
+		u->hook = *h;
+	else
+		memset(&u->hook, 0, sizeof u->hook);
 }

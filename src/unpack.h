@@ -27,6 +27,7 @@
 #ifndef MP_UNPACK_H
 #define MP_UNPACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "scan.h"
@@ -45,6 +46,18 @@ struct mp_unpack_counts {
 
 struct mp_unpacker;
 
+/* Names a caller may put before the levels' own in the chain (a layer). */
+#define MP_UNPACK_BASE_MAX 2
+
+/* Sees each entry of the input's outermost archive (after any compression
+ * around it): a layer's tar. name is the entry's path as stored (raw bytes,
+ * valid during the call); is_dir tells directories. Returns whether the
+ * entry may be scanned (a regular file); false keeps it out (a whiteout). */
+struct mp_unpack_hook {
+	bool (*entry)(void *ctx, const char *name, bool is_dir);
+	void *ctx;
+};
+
 /* An unpacker for one worker thread. e, s and emit are borrowed and must
  * outlive it; notices go to emit->notice, findings through s. NULL when out
  * of memory. Not shared between threads. */
@@ -53,10 +66,15 @@ struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner
 void mp_unpacker_free(struct mp_unpacker *u);
 
 /* Scan one top-level input read from rd (owned by the caller; rd->seek may
- * be NULL) at loc (path only: loc->nchain must be 0). Read errors, limits
+ * be NULL) at loc: its path, and at most MP_UNPACK_BASE_MAX chain names that
+ * come before those of the content (a container image's layer name);
+ * loc->image is copied into every location reported. Read errors, limits
  * and damaged archives become notices; the rest of the input is still
  * scanned where possible. Fills *out. */
 void mp_unpack_scan(struct mp_unpacker *u, const struct mp_loc *loc, const struct mp_reader *rd,
 		    struct mp_unpack_counts *out);
+
+/* The hook for the following inputs (copied), or NULL for none. */
+void mp_unpack_set_hook(struct mp_unpacker *u, const struct mp_unpack_hook *h);
 
 #endif

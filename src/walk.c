@@ -44,6 +44,7 @@ struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow)
 	it->data = NULL;
 	it->len = 0;
 	it->staged = NULL;
+	it->image = NULL;
 	memcpy(it->path, path, n + 1);
 	return it;
 }

@@ -17,6 +17,8 @@
 #include "queue.h"
 #include "stats.h"
 
+struct mp_image_job;
+
 /* One object to scan. Freed with free(). */
 struct mp_item {
 	bool is_stdin; /* read standard input; path is "-" */
@@ -28,7 +30,8 @@ struct mp_item {
 	/* --staged: the file's added lines (owned by the run, outlives the
 	 * item); findings elsewhere are dropped. NULL otherwise. */
 	const struct mp_staged_file *staged;
-	char path[]; /* NUL-terminated */
+	struct mp_image_job *image; /* a unit of a container image (image.h), or NULL */
+	char path[];                /* NUL-terminated */
 };
 
 struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow);

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""End-to-end tests for container images (docker save tarballs, OCI layouts).
+
+The images are built here, at test time, without a daemon: layer tars with
+Python's tarfile, the manifest, index and config with json, digests with
+hashlib. One case converts a test-built docker-save tarball into an OCI
+layout with skopeo (Debian's package; it works offline on local files) and
+checks that both scans agree; it is skipped when skopeo is not installed.
+
+Every scan runs with -j1 and -j4; for images the two outputs must be the
+same bytes (records of an image are written in a fixed order), apart from
+the summary. Secret-shaped values are assembled at run time (e2e.py).
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import unittest
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e  # noqa: E402  (shared helpers: run, scan, findings, notices, TreeCase)
+
+AKID = e2e.AKID
+GHP = e2e.GHP
+SKOPEO = shutil.which("skopeo")
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def layer_tar(entries):
+    """entries: (name, bytes) for a file, (name, None) for a directory."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            if data is None:
+                ti.type = tarfile.DIRTYPE
+                ti.mode = 0o755
+                t.addfile(ti)
+            else:
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+def gz(data):
+    b = io.BytesIO()
+    with gzip.GzipFile(fileobj=b, mode="wb", mtime=0) as g:
+        g.write(data)
+    return b.getvalue()
+
+
+def tar_of(members):
+    """A tarball of (name, bytes) members, in order."""
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        for name, data in members:
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1700000000
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+def zip_of(members):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return b.getvalue()
+
+
+class Image:
+    """An image as layers (uncompressed tars) and a config; written as a
+    docker save tarball or an OCI layout."""
+
+    def __init__(self, layers, env=(), cmd=None, labels=None, history=None, tags=("app:1.0",)):
+        self.layers = layers
+        self.tags = list(tags)
+        cfg = {"Env": list(env)}
+        if cmd is not None:
+            cfg["Cmd"] = cmd
+        if labels:
+            cfg["Labels"] = labels
+        if history is None:
+            history = [{"created_by": "/bin/sh -c #(nop) layer %d" % (i + 1)} for i in range(len(layers))]
+        self.config = {"architecture": "amd64", "os": "linux", "config": cfg,
+                       "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]},
+                       "history": history}
+
+    def config_bytes(self):
+        return json.dumps(self.config, sort_keys=True).encode()
+
+    def docker_members(self, legacy=True, manifest=None):
+        cfg = self.config_bytes()
+        members, names = [], []
+        for l in self.layers:
+            if legacy:
+                name = hashlib.sha256(b"id" + l).hexdigest() + "/layer.tar"
+                members.append((name[:64] + "/VERSION", b"1.0"))
+            else:
+                name = "blobs/sha256/" + hashlib.sha256(l).hexdigest()
+            members.append((name, l))
+            names.append(name)
+        cname = (hashlib.sha256(cfg).hexdigest() + ".json") if legacy else \
+            "blobs/sha256/" + hashlib.sha256(cfg).hexdigest()
+        members.append((cname, cfg))
+        if manifest is None:
+            manifest = json.dumps([{"Config": cname, "RepoTags": self.tags, "Layers": names}]).encode()
+        members.append(("manifest.json", manifest))
+        return members
+
+    def docker_save(self, path, gzip_whole=False, legacy=True, manifest=None, members=None):
+        data = tar_of(members if members is not None else self.docker_members(legacy, manifest))
+        with open(path, "wb") as f:
+            f.write(gz(data) if gzip_whole else data)
+        return path
+
+    def oci_blobs(self, compress=True, media_type=None):
+        """(index.json bytes, {digest: bytes}) of an OCI layout."""
+        blobs = {}
+        descs = []
+        for l in self.layers:
+            b = gz(l) if compress else l
+            blobs[sha(b)] = b
+            descs.append({"mediaType": media_type or ("application/vnd.oci.image.layer.v1.tar" +
+                                                      ("+gzip" if compress else "")),
+                          "digest": sha(b), "size": len(b)})
+        cfg = self.config_bytes()
+        blobs[sha(cfg)] = cfg
+        man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                     "digest": sha(cfg), "size": len(cfg)},
+                          "layers": descs}).encode()
+        blobs[sha(man)] = man
+        index = json.dumps({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(man),
+             "size": len(man), "annotations": {"org.opencontainers.image.ref.name": self.tags[0]}}]}).encode()
+        return index, blobs
+
+    def oci_dir(self, path, compress=True, media_type=None):
+        index, blobs = self.oci_blobs(compress, media_type)
+        write_oci(path, index, blobs)
+        return path
+
+    def oci_tar(self, path, compress=True):
+        index, blobs = self.oci_blobs(compress)
+        members = [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index)]
+        members += [("blobs/sha256/" + d[7:], b) for d, b in sorted(blobs.items())]
+        with open(path, "wb") as f:
+            f.write(tar_of(members))
+        return path
+
+
+def write_oci(path, index, blobs):
+    os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
+    with open(os.path.join(path, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(os.path.join(path, "index.json"), "wb") as f:
+        f.write(index)
+    for d, b in blobs.items():
+        with open(os.path.join(path, "blobs", "sha256", d[7:]), "wb") as f:
+            f.write(b)
+
+
+def env_line(value):
+    return ("export AWS_ACCESS_KEY_ID=%s\n" % value).encode()
+
+
+def standard_image():
+    """Layer 1 keeps a key; layer 2 adds keys that layer 3 deletes (a
+    whiteout), overwrites (same path) and hides (opaque directory), and one
+    in a zip that stays; the config has one in Env and one in a RUN line."""
+    l1 = layer_tar([("etc", None), ("etc/base.env", env_line(AKID)), ("etc/clean.txt", b"hello\n")])
+    l2 = layer_tar([("app", None),
+                    ("app/secret.env", env_line(AKID)),
+                    ("app/over.env", ("token = %s\n" % GHP).encode()),
+                    ("opaque", None), ("opaque/dir", None),
+                    ("opaque/dir/keys.env", env_line(AKID)),
+                    ("data", None),
+                    ("data/bundle.zip", zip_of([("conf/app.env", env_line(AKID))]))])
+    l3 = layer_tar([("app", None), ("app/.wh.secret.env", b""),
+                    ("app/over.env", b"token = (removed)\n"),
+                    ("opaque", None), ("opaque/.wh..wh..opq", b""),
+                    ("opaque/new.txt", b"nothing\n")])
+    history = [{"created_by": "/bin/sh -c #(nop) ADD file:base in /"},
+               {"created_by": "/bin/sh -c #(nop)  ENV LANG=C", "empty_layer": True},
+               {"created_by": "RUN /bin/sh -c curl -H 'Authorization: token %s' https://example.invalid/x" % GHP},
+               {"created_by": "RUN /bin/sh -c rm /app/secret.env"}]
+    return Image([l1, l2, l3], env=["PATH=/usr/bin", "AWS_ACCESS_KEY_ID=%s" % AKID],
+                 cmd=["/app/run", "--verbose"], labels={"maintainer": "ops@example.invalid"}, history=history)
+
+
+def summary_of(f):
+    loc = f["location"]
+    layer = loc.get("layer", {})
+    return (layer.get("index", 0), tuple(loc["chain"][1:]) if layer else tuple(loc["chain"]),
+            f["rule"]["id"], layer.get("status"), layer.get("status_layer"))
+
+
+EXPECTED = sorted([
+    (0, ("config.Env[1]",), "aws.access-key-id", None, None),
+    (0, ("config.history[2].created_by",), "github.pat-classic", None, None),
+    (1, ("etc/base.env",), "aws.access-key-id", "present", None),
+    (2, ("app/over.env",), "github.pat-classic", "overwritten", 3),
+    (2, ("app/secret.env",), "aws.access-key-id", "deleted", 3),
+    (2, ("data/bundle.zip", "conf/app.env"), "aws.access-key-id", "present", None),
+    (2, ("opaque/dir/keys.env",), "aws.access-key-id", "deleted", 3),
+])
+
+
+def image_scan(tc, args, cwd=None):
+    """scan with -j1 and -j4 (e2e.scan), and the same bytes for both apart
+    from the summary line."""
+    outs = []
+    for j in (1, 4):
+        code, out, err = e2e.run(["scan", "-j%d" % j, "--format", "jsonl"] + args, cwd=cwd)
+        outs.append(out.splitlines()[:-1])
+    tc.assertEqual(outs[0], outs[1], "image records differ between -j1 and -j4")
+    return e2e.scan(tc, args, cwd=cwd)
+
+
+class Images(e2e.TreeCase):
+
+    def check_standard(self, path, fmt):
+        code, out, err, recs = image_scan(self, [path], cwd=self.d)
+        self.assertEqual(code, 1, err)
+        got = sorted(summary_of(f) for f in e2e.findings(recs))
+        self.assertEqual(got, EXPECTED, "%s: %s" % (fmt, err.decode()))
+        self.assertEqual(e2e.notices(recs), [], err.decode())
+        for f in e2e.findings(recs):
+            loc = f["location"]
+            self.assertEqual(loc["path"], path)
+            self.assertEqual(loc["image"]["platform"], "linux/amd64")
+            self.assertIn("app:1.0", loc["image"]["repo_tags"])
+            self.assertTrue(loc["image"]["config_digest"].startswith("sha256:"))
+            if "layer" in loc:
+                layer = loc["layer"]
+                self.assertTrue(loc["chain"][0].startswith("layer %d sha256:" % layer["index"]))
+                self.assertTrue(layer["digest"].startswith("sha256:"))
+                self.assertTrue(layer["diff_id"].startswith("sha256:"))
+                if layer["index"] == 2:
+                    self.assertIn("curl", layer["created_by"])
+        # The whiteouts and the layer tars themselves are never content.
+        self.assertEqual(recs[-1]["files"], 1)
+        return recs
+
+    def test_docker_save_legacy(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar"))
+        self.check_standard("image.tar", "docker-save")
+
+    def test_docker_save_blobs(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar"), legacy=False)
+        self.check_standard("image.tar", "docker-save (blobs)")
+
+    def test_docker_save_gzip(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar.gz"), gzip_whole=True)
+        self.check_standard("image.tar.gz", "docker-save, gzip")
+
+    def test_oci_dir(self):
+        standard_image().oci_dir(os.path.join(self.d, "layout"))
+        recs = self.check_standard("layout", "OCI directory")
+        f = e2e.findings(recs)[0]
+        self.assertTrue(f["location"]["image"]["manifest_digest"].startswith("sha256:"))
+
+    def test_oci_dir_uncompressed(self):
+        standard_image().oci_dir(os.path.join(self.d, "layout"), compress=False)
+        self.check_standard("layout", "OCI directory, tar layers")
+
+    def test_oci_tar(self):
+        standard_image().oci_tar(os.path.join(self.d, "oci.tar"))
+        self.check_standard("oci.tar", "OCI tar")
+
+
+if __name__ == "__main__":
+    unittest.main()
