@@ -369,7 +369,8 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_PLATFORM: {
 			const char *a = strchr(optarg, '/');
 			if (a == NULL || a == optarg || a[1] == '\0' || a[1] == '/' ||
-			    optarg[strlen(optarg) - 1] == '/' || strchr(strchr(a + 1, '/') ? strchr(a + 1, '/') + 1 : "", '/'))
+			    optarg[strlen(optarg) - 1] == '/' ||
+			    strchr(strchr(a + 1, '/') ? strchr(a + 1, '/') + 1 : "", '/'))
 				return usage_error("--platform takes os/arch[/variant], got '%s'", optarg);
 			s->platform = optarg;
 			break;

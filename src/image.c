@@ -57,12 +57,12 @@ struct unit {
 	struct mp_image_ref ref; /* ref.hold points back here */
 	char *name;              /* chain[0] of its records */
 	/* Layers only. */
-	char *blob;           /* member name (tar sources) or file path (directory) */
-	uint64_t off, size;   /* tar: data offset and size; directory: size from the descriptor */
-	bool size_known;      /* size comes from a descriptor or header */
-	bool missing;         /* no such blob: a notice was held, nothing is scanned */
-	char *digest;         /* expected digest of the blob, or NULL */
-	bool digest_is_diff;  /* digest is the diff_id (a legacy layer.tar, uncompressed) */
+	char *blob;          /* member name (tar sources) or file path (directory) */
+	uint64_t off, size;  /* tar: data offset and size; directory: size from the descriptor */
+	bool size_known;     /* size comes from a descriptor or header */
+	bool missing;        /* no such blob: a notice was held, nothing is scanned */
+	char *digest;        /* expected digest of the blob, or NULL */
+	bool digest_is_diff; /* digest is the diff_id (a legacy layer.tar, uncompressed) */
 	char *diff_id, *media_type, *created_by;
 	struct mp_layer_paths paths;
 	bool paths_noted; /* the image-paths notice was held */
@@ -75,13 +75,17 @@ struct cfg_field {
 	char *text;
 };
 
-enum src_kind { SRC_TAR, SRC_DIR, SRC_GZ };
+enum src_kind {
+	SRC_TAR,
+	SRC_DIR,
+	SRC_GZ
+};
 
 struct mp_image {
 	atomic_uint refs; /* jobs not yet finished */
 	enum src_kind kind;
-	char *path;        /* the input as given */
-	char *dir;         /* SRC_DIR: the layout's directory */
+	char *path; /* the input as given */
+	char *dir;  /* SRC_DIR: the layout's directory */
 	const uint64_t *caps;
 	char **tags;
 	size_t ntags;
@@ -201,7 +205,8 @@ static void unit_note(struct unit *u, const char *kind, const char *fmt, ...)
 static void unit_note(struct unit *u, const char *kind, const char *fmt, ...)
 {
 	const char *chain[1] = {u->name};
-	struct mp_loc loc = {.path = u->img->path, .chain = chain, .nchain = u->index ? 1 : 0, .image = &u->ref};
+	struct mp_loc loc = {
+		.path = u->img->path, .chain = chain, .nchain = u->index ? 1 : 0, .image = &u->ref};
 	char msg[768];
 	va_list ap;
 
@@ -359,7 +364,8 @@ int mp_tar_index(int fd, uint64_t size, uint64_t max, struct mp_tar_member **out
 		uint64_t len, data = off + 512;
 		char type;
 		if (pread_all(fd, h, 512, off) != 0) {
-			snprintf(err, errlen, "cannot read the tar header at byte %llu", (unsigned long long)off);
+			snprintf(err, errlen, "cannot read the tar header at byte %llu",
+				 (unsigned long long)off);
 			rc = -1;
 			break;
 		}
@@ -379,7 +385,8 @@ int mp_tar_index(int fd, uint64_t size, uint64_t max, struct mp_tar_member **out
 		len = tar_num(h + 124, 12, &ok);
 		type = (char)h[156];
 		if (!ok || len > UINT64_MAX - 1024) {
-			snprintf(err, errlen, "bad size in the tar header at byte %llu", (unsigned long long)off);
+			snprintf(err, errlen, "bad size in the tar header at byte %llu",
+				 (unsigned long long)off);
 			rc = -1;
 			break;
 		}
@@ -400,7 +407,8 @@ int mp_tar_index(int fd, uint64_t size, uint64_t max, struct mp_tar_member **out
 		} else if (type != 'g') {
 			char name[257];
 			if (longname == NULL) {
-				size_t pl = strnlen((const char *)h + 345, 155), nl = strnlen((const char *)h, 100);
+				size_t pl = strnlen((const char *)h + 345, 155),
+				       nl = strnlen((const char *)h, 100);
 				bool ustar = memcmp(h + 257, "ustar", 5) == 0;
 				size_t k = 0;
 				if (ustar && pl > 0) {
@@ -630,8 +638,10 @@ static void image_emit(struct mp_image *img, const struct mp_image_out *out)
 		struct unit *u = all[i].u;
 		struct held *h = all[i].h;
 		struct mp_image_ref ref = u->ref;
-		struct mp_loc loc = {
-			.path = img->path, .chain = (const char *const *)h->chain, .nchain = h->nchain, .image = &ref};
+		struct mp_loc loc = {.path = img->path,
+				     .chain = (const char *const *)h->chain,
+				     .nchain = h->nchain,
+				     .image = &ref};
 		ref.hold = NULL;
 		if (!h->is_finding) {
 			out->notice(out->ctx, &loc, h->kind, h->message);
@@ -717,16 +727,17 @@ struct src {
 	/* how notices not tied to one image leave */
 	void (*notice)(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
 	void *ctx;
-	int fd;                    /* SRC_TAR: the tarball; SRC_DIR: the directory */
-	struct mp_tar_member *tm;  /* SRC_TAR, sorted by name */
+	int fd;                   /* SRC_TAR: the tarball; SRC_DIR: the directory */
+	struct mp_tar_member *tm; /* SRC_TAR, sorted by name */
 	size_t ntm;
-	struct gz_member *gm;      /* SRC_GZ, sorted by name */
+	struct gz_member *gm; /* SRC_GZ, sorted by name */
 	size_t ngm;
-	struct mp_image **imgs;    /* built */
+	struct mp_image **imgs; /* built */
 	size_t nimgs;
 };
 
-static void src_note(struct src *s, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void src_note(struct src *s, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void src_note(struct src *s, const char *kind, const char *fmt, ...)
 {
@@ -796,8 +807,10 @@ static int src_get(const struct src *s, const char *name, char **data, size_t *l
 			return -1;
 		}
 		if (m->data == NULL) {
-			snprintf(err, errlen, "%s (%llu bytes) is not a JSON document of at most %llu bytes "
-				 "(image-metadata)", name, (unsigned long long)m->size, (unsigned long long)cap);
+			snprintf(err, errlen,
+				 "%s (%llu bytes) is not a JSON document of at most %llu bytes "
+				 "(image-metadata)",
+				 name, (unsigned long long)m->size, (unsigned long long)cap);
 			return -1;
 		}
 		*data = malloc(m->len + 1);
@@ -826,7 +839,7 @@ static int src_get(const struct src *s, const char *name, char **data, size_t *l
 		if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 			snprintf(err, errlen, "%s: %s", name,
 				 fd < 0 && errno == ENOENT ? "missing"
-				 : fd < 0		   ? mp_strerror(errno, ebuf, sizeof ebuf)
+				 : fd < 0                  ? mp_strerror(errno, ebuf, sizeof ebuf)
 							   : "not a regular file");
 			if (fd >= 0)
 				close(fd);
@@ -843,7 +856,8 @@ static int src_get(const struct src *s, const char *name, char **data, size_t *l
 	}
 	*data = malloc((size_t)size + 1);
 	if (*data == NULL || pread_all(fd, *data, (size_t)size, off) != 0) {
-		snprintf(err, errlen, "%s: cannot read %llu bytes (truncated?)", name, (unsigned long long)size);
+		snprintf(err, errlen, "%s: cannot read %llu bytes (truncated?)", name,
+			 (unsigned long long)size);
 		free(*data);
 		*data = NULL;
 		if (fd != s->fd)
@@ -1093,8 +1107,8 @@ static int image_finish(struct src *s, struct mp_image *img)
 		if (i > 0 && !u->missing && !src_has(s, u->blob)) {
 			u->missing = true;
 			u->paths.complete = false;
-			unit_note(u, "image-error", "the manifest names a layer blob that is not in the image: %s",
-				  u->blob);
+			unit_note(u, "image-error",
+				  "the manifest names a layer blob that is not in the image: %s", u->blob);
 		}
 		if (i > 0 && u->media_type && !known_layer_type(u->media_type))
 			unit_note(u, "image-error", "unknown layer media type '%s'; scanned by its content",
@@ -1225,7 +1239,8 @@ static void build_docker(struct src *s)
 		for (size_t k = 0; k < nl; k++) {
 			json_object *l = json_object_array_get_idx(layers, k);
 			struct unit *u = &img->units[k + 1];
-			const char *b = json_object_is_type(l, json_type_string) ? json_object_get_string(l) : "";
+			const char *b = json_object_is_type(l, json_type_string) ? json_object_get_string(l)
+										 : "";
 			u->blob = strdup(b);
 			if (u->blob)
 				normalize(u->blob);
@@ -1372,7 +1387,8 @@ static void oci_manifest(struct src *s, json_object *desc, const char *platform,
 	}
 	for (size_t k = 1; k < img->nunits; k++)
 		if (img->units[k].blob == NULL)
-			unit_note(&img->units[k], "image-error", "the manifest gives layer %zu no valid digest", k);
+			unit_note(&img->units[k], "image-error",
+				  "the manifest gives layer %zu no valid digest", k);
 out:
 	json_object_put(m);
 	free(data);
@@ -1417,13 +1433,13 @@ static void build_images(struct src *s)
 
 struct blob_reader {
 	int fd;
-	uint64_t off;         /* next byte to read from fd */
-	uint64_t left;        /* bytes of the blob not yet read (sized) */
-	bool sized;           /* left is known (tar members); else read to EOF */
-	struct archive *a;    /* SRC_GZ: the blob is the current member of a */
-	EVP_MD_CTX *md;       /* SHA-256 of what was read */
-	uint64_t got;         /* bytes read */
-	bool short_read;      /* the blob ended before its declared size */
+	uint64_t off;      /* next byte to read from fd */
+	uint64_t left;     /* bytes of the blob not yet read (sized) */
+	bool sized;        /* left is known (tar members); else read to EOF */
+	struct archive *a; /* SRC_GZ: the blob is the current member of a */
+	EVP_MD_CTX *md;    /* SHA-256 of what was read */
+	uint64_t got;      /* bytes read */
+	bool short_read;   /* the blob ended before its declared size */
 	int err;
 	char msg[256];
 };
@@ -1441,7 +1457,8 @@ static long blob_read(void *ctx, void *buf, size_t n)
 		k = archive_read_data(r->a, buf, n);
 		if (k < 0) {
 			snprintf(r->msg, sizeof r->msg, "%s",
-				 archive_error_string(r->a) ? archive_error_string(r->a) : "libarchive error");
+				 archive_error_string(r->a) ? archive_error_string(r->a)
+							    : "libarchive error");
 			r->short_read = true;
 			return -1;
 		}
@@ -1526,8 +1543,8 @@ static void scan_layer(struct unit *u, struct blob_reader *r, struct mp_unpacker
 			  u->digest_is_diff ? "diff_id" : "digest", u->digest, got);
 }
 
-static void run_layer_fd(struct unit *u, int fd, uint64_t off, bool sized, uint64_t size,
-			 struct archive *a, struct mp_unpacker *up, struct mp_unpack_counts *counts)
+static void run_layer_fd(struct unit *u, int fd, uint64_t off, bool sized, uint64_t size, struct archive *a,
+			 struct mp_unpacker *up, struct mp_unpack_counts *counts)
 {
 	struct blob_reader r = {.fd = fd, .off = off, .left = size, .sized = sized, .a = a};
 
@@ -1606,7 +1623,8 @@ static struct archive *gz_open(const char *path, int *fd, char *err, size_t errl
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, *fd, 65536) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s", archive_error_string(a) ? archive_error_string(a) : "cannot read");
+		snprintf(err, errlen, "%s",
+			 archive_error_string(a) ? archive_error_string(a) : "cannot read");
 		archive_read_free(a);
 		close(*fd);
 		return NULL;
@@ -1679,7 +1697,8 @@ static int gz_index(struct src *s, char *err, size_t errlen)
 }
 
 /* Pass 2, for one image: its layers in the order the tarball holds them. */
-static void gz_layers(struct src *s, struct mp_image *img, struct mp_unpacker *up, struct mp_unpack_counts *total)
+static void gz_layers(struct src *s, struct mp_image *img, struct mp_unpacker *up,
+		      struct mp_unpack_counts *total)
 {
 	struct archive_entry *e;
 	struct archive *a;
@@ -1707,8 +1726,9 @@ static void gz_layers(struct src *s, struct mp_image *img, struct mp_unpacker *u
 				continue;
 			seen[i] = true;
 			memset(&c, 0, sizeof c);
-			run_layer_fd(u, -1, 0, true, archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0,
-				     a, up, &c);
+			run_layer_fd(u, -1, 0, true,
+				     archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0, a, up,
+				     &c);
 			total->input += c.input;
 			total->expanded += c.expanded;
 			total->archives += c.archives;
@@ -1726,7 +1746,8 @@ static void gz_layers(struct src *s, struct mp_image *img, struct mp_unpacker *u
 	for (size_t i = 1; i < img->nunits; i++)
 		if (!seen[i] && !img->units[i].missing) {
 			img->units[i].paths.complete = false;
-			unit_note(&img->units[i], "image-error", "layer blob %s was not read", img->units[i].blob);
+			unit_note(&img->units[i], "image-error", "layer blob %s was not read",
+				  img->units[i].blob);
 		}
 	archive_read_free(a);
 	close(fd);
@@ -1818,13 +1839,14 @@ static bool image_like(const char *name)
 
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
-	while (name[hex] && ((name[hex] >= '0' && name[hex] <= '9') || (name[hex] >= 'a' && name[hex] <= 'f')))
+	while (name[hex] &&
+	       ((name[hex] >= '0' && name[hex] <= '9') || (name[hex] >= 'a' && name[hex] <= 'f')))
 		hex++;
 	if (hex == 64 && (name[64] == '/' || strcmp(name + 64, ".json") == 0))
 		return true;
-	return strncmp(name, "blobs/", 6) == 0 || strcmp(name, "blobs") == 0 || strcmp(name, "oci-layout") == 0 ||
-	       strcmp(name, "index.json") == 0 || strcmp(name, "manifest.json") == 0 ||
-	       strcmp(name, "repositories") == 0;
+	return strncmp(name, "blobs/", 6) == 0 || strcmp(name, "blobs") == 0 ||
+	       strcmp(name, "oci-layout") == 0 || strcmp(name, "index.json") == 0 ||
+	       strcmp(name, "manifest.json") == 0 || strcmp(name, "repositories") == 0;
 }
 
 static int queue_job(const struct mp_image_opts *o, struct mp_image_job *j)
@@ -1963,7 +1985,8 @@ int mp_image_root(const struct mp_image_opts *o, const char *root)
 	}
 	if (!tar_checksum_ok(h)) {
 		if (o->mode == 1)
-			src_note(&s, "image-error", "--image: neither a tar nor a compressed tar; scanned as a file");
+			src_note(&s, "image-error",
+				 "--image: neither a tar nor a compressed tar; scanned as a file");
 		goto out;
 	}
 	{

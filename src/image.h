@@ -142,7 +142,7 @@ struct mp_layer_paths {
 	struct mp_path_ent {
 		char *path;
 		enum mp_path_kind kind;
-	} *ents; /* sorted by (path, kind) */
+	} * ents; /* sorted by (path, kind) */
 	size_t n, cap;
 	bool complete; /* every entry was recorded */
 };

@@ -27,9 +27,8 @@ const char *mp_sarif_level(enum mp_severity sev)
 
 const char *mp_sarif_notice_level(const char *kind)
 {
-	static const char *const warn[] = {"limit",        "encrypted",    "archive-error",
-					   "special-file", "symlink-loop", "rule-error",
-					   "image-error"};
+	static const char *const warn[] = {"limit",        "encrypted",  "archive-error", "special-file",
+					   "symlink-loop", "rule-error", "image-error"};
 
 	for (size_t i = 0; i < sizeof warn / sizeof warn[0]; i++)
 		if (strcmp(kind, warn[i]) == 0)

@@ -92,7 +92,7 @@ struct mp_unpacker {
 	const char *chain[NAMES]; /* chain[i]: lv[i].name while a member of level i is read */
 	/* The input being scanned. */
 	const struct mp_loc *loc;
-	unsigned base;             /* names of loc's own chain, before the levels' */
+	unsigned base;              /* names of loc's own chain, before the levels' */
 	struct mp_unpack_hook hook; /* the entries of the input's outermost archive, or none */
 	struct mp_budget budget;
 	bool stop_noted; /* the budget's limit notice was given */
@@ -116,7 +116,8 @@ static void note(struct mp_unpacker *u, unsigned nchain, const char *kind, const
 /* A notice at the input's path and the first nchain names of the chain. */
 static void note(struct mp_unpacker *u, unsigned nchain, const char *kind, const char *fmt, ...)
 {
-	struct mp_loc loc = {.path = u->loc->path, .chain = u->chain, .nchain = nchain, .image = u->loc->image};
+	struct mp_loc loc = {
+		.path = u->loc->path, .chain = u->chain, .nchain = nchain, .image = u->loc->image};
 	char msg[768];
 	va_list ap;
 
@@ -696,7 +697,8 @@ static bool open_archive(struct mp_unpacker *u, struct stream *st, enum mp_filet
 		if (u->hook.entry != NULL && st->nchain == u->base && !mp_filetype_is_compressed(t)) {
 			locale_t o = utf8_on(u);
 			const char *n = archive_entry_pathname(e);
-			bool go = u->hook.entry(u->hook.ctx, n ? n : "", archive_entry_filetype(e) == AE_IFDIR);
+			bool go = u->hook.entry(u->hook.ctx, n ? n : "",
+						archive_entry_filetype(e) == AE_IFDIR);
 			utf8_off(u, o);
 			if (!go)
 				continue;
