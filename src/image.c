@@ -81,8 +81,18 @@ enum src_kind {
 	SRC_GZ
 };
 
+/* The images of one input: written together, in the order they were
+ * built, by the worker that finishes the last unit of any of them. */
+struct group {
+	atomic_uint refs; /* units not yet finished, over every image */
+	struct mp_image **imgs;
+	size_t n;
+	struct held *pend; /* notices about the input itself, written first */
+	size_t npend;
+};
+
 struct mp_image {
-	atomic_uint refs; /* jobs not yet finished */
+	struct group *grp;
 	enum src_kind kind;
 	char *path; /* the input as given */
 	char *dir;  /* SRC_DIR: the layout's directory */
@@ -204,10 +214,16 @@ static void unit_note(struct unit *u, const char *kind, const char *fmt, ...)
 
 static void unit_note(struct unit *u, const char *kind, const char *fmt, ...)
 {
+	char nm[32];
 	const char *chain[1] = {u->name};
 	struct mp_loc loc = {
 		.path = u->img->path, .chain = chain, .nchain = u->index ? 1 : 0, .image = &u->ref};
 	char msg[768];
+
+	if (u->name == NULL) {
+		snprintf(nm, sizeof nm, "layer %u", u->index);
+		chain[0] = nm;
+	}
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -665,10 +681,61 @@ out:
 	image_free(img);
 }
 
+static void group_free(struct group *g)
+{
+	for (size_t i = 0; i < g->npend; i++)
+		held_free(&g->pend[i]);
+	free(g->pend);
+	free(g->imgs);
+	free(g);
+}
+
 static void image_release(struct mp_image *img, const struct mp_image_out *out)
 {
-	if (atomic_fetch_sub_explicit(&img->refs, 1, memory_order_acq_rel) == 1)
-		image_emit(img, out);
+	struct group *g = img->grp;
+
+	if (atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; i < g->npend; i++) {
+		struct mp_loc loc = {.path = img->path};
+		out->notice(out->ctx, &loc, g->pend[i].kind, g->pend[i].message);
+	}
+	for (size_t i = 0; i < g->n; i++)
+		image_emit(g->imgs[i], out);
+	group_free(g);
+}
+
+struct src;
+static void src_take_images(struct src *s, struct mp_image ***imgs, size_t *n, struct held **pend,
+			    size_t *npend);
+
+/* A group of s's images, with refs units to wait for; NULL when out of
+ * memory (the images are then freed). s->imgs moves into the group. */
+static struct group *group_new(struct src *s, unsigned refs)
+{
+	struct group *g = calloc(1, sizeof *g);
+	struct mp_image **imgs;
+	struct held *pend;
+	size_t n, npend;
+
+	src_take_images(s, &imgs, &n, &pend, &npend);
+	if (g == NULL) {
+		for (size_t i = 0; i < n; i++)
+			image_free(imgs[i]);
+		free(imgs);
+		for (size_t i = 0; i < npend; i++)
+			held_free(&pend[i]);
+		free(pend);
+		return NULL;
+	}
+	g->pend = pend;
+	g->npend = npend;
+	atomic_store(&g->refs, refs);
+	g->imgs = imgs;
+	g->n = n;
+	for (size_t i = 0; i < g->n; i++)
+		g->imgs[i]->grp = g;
+	return g;
 }
 
 /* ---- digests ---- */
@@ -734,21 +801,61 @@ struct src {
 	size_t ngm;
 	struct mp_image **imgs; /* built */
 	size_t nimgs;
+	size_t filtered;   /* images left out by --platform */
+	struct held *pend; /* notices about the input, held with its images */
+	size_t npend, cappend;
 };
+
+/* Move the built images and the held notices out of s (s->nimgs stays,
+ * as a count). */
+static void src_take_images(struct src *s, struct mp_image ***imgs, size_t *n, struct held **pend,
+			    size_t *npend)
+{
+	*imgs = s->imgs;
+	*n = s->nimgs;
+	s->imgs = NULL;
+	*pend = s->pend;
+	*npend = s->npend;
+	s->pend = NULL;
+	s->npend = s->cappend = 0;
+}
+
+/* Write the held notices now: no image was made. */
+static void src_flush(struct src *s)
+{
+	struct mp_loc loc = {.path = s->path};
+
+	for (size_t i = 0; i < s->npend; i++) {
+		s->notice(s->ctx, &loc, s->pend[i].kind, s->pend[i].message);
+		held_free(&s->pend[i]);
+	}
+	free(s->pend);
+	s->pend = NULL;
+	s->npend = s->cappend = 0;
+}
 
 static void src_note(struct src *s, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void src_note(struct src *s, const char *kind, const char *fmt, ...)
 {
-	struct mp_loc loc = {.path = s->path};
 	char msg[768];
 	va_list ap;
+	struct held *h;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	s->notice(s->ctx, &loc, kind, msg);
+	if (mp_array_grow(&s->pend, &s->cappend, s->npend, sizeof *s->pend, 4) != 0)
+		return;
+	h = &s->pend[s->npend];
+	memset(h, 0, sizeof *h);
+	h->kind = strdup(kind);
+	h->message = strdup(msg);
+	if (h->kind == NULL || h->message == NULL)
+		held_free(h);
+	else
+		s->npend++;
 }
 
 static int cmp_tm(const void *a, const void *b)
@@ -1053,6 +1160,8 @@ static struct mp_image *image_new(struct src *s, size_t nlayers)
 		img->units[i].img = img;
 		img->units[i].index = (unsigned)i;
 		img->units[i].paths.complete = true;
+		img->units[i].ref.layer = (unsigned)i;
+		img->units[i].ref.hold = &img->units[i]; /* notices before image_finish */
 	}
 	if (s->kind == SRC_DIR && (img->dir = strdup(s->path)) == NULL) {
 		image_free(img);
@@ -1258,6 +1367,7 @@ static void build_docker(struct src *s)
 			}
 		if (!platform_wanted(s, img->platform)) {
 			image_free(img);
+			s->filtered++;
 			continue;
 		}
 		if (image_finish(s, img) != 0 || push_image(s, img) != 0) {
@@ -1310,8 +1420,10 @@ static void oci_manifest(struct src *s, json_object *desc, const char *platform,
 			 digest ? digest : "");
 		return;
 	}
-	if (platform && s->platform && !platform_wanted(s, platform))
+	if (platform && s->platform && !platform_wanted(s, platform)) {
+		s->filtered++;
 		return;
+	}
 	name = blob_name(digest);
 	if (name == NULL)
 		return;
@@ -1379,6 +1491,7 @@ static void oci_manifest(struct src *s, json_object *desc, const char *platform,
 	if (!platform_wanted(s, img->platform)) {
 		image_free(img);
 		img = NULL;
+		s->filtered++;
 		goto out;
 	}
 	if (image_finish(s, img) != 0 || push_image(s, img) != 0) {
@@ -1532,6 +1645,13 @@ static void scan_layer(struct unit *u, struct blob_reader *r, struct mp_unpacker
 	}
 	if (!whole)
 		return;
+	if (u->size_known && !r->sized && r->got < u->size) {
+		u->paths.complete = false;
+		unit_note(u, "image-error",
+			  "truncated layer: the blob has %llu of the %llu bytes its descriptor gives",
+			  (unsigned long long)r->got, (unsigned long long)u->size);
+		return;
+	}
 	if (u->size_known && !r->sized && r->got != u->size)
 		unit_note(u, "image-error", "the layer blob has %llu bytes, its descriptor says %llu",
 			  (unsigned long long)r->got, (unsigned long long)u->size);
@@ -1779,21 +1899,22 @@ static void run_gz(struct mp_image_job *j, struct mp_unpacker *up, struct mp_sca
 			.notice = out->notice,
 			.ctx = out->ctx,
 			.fd = -1};
+	struct group *g;
 	char err[512];
 
 	if (gz_index(&s, err, sizeof err) != 0)
 		src_note(&s, "archive-error", "reading the compressed image: %s", err);
 	build_images(&s);
-	if (s.nimgs == 0)
+	if (s.nimgs == 0 && s.filtered == 0)
 		scan_plain_file(j->path, up, counts);
-	for (size_t i = 0; i < s.nimgs; i++) {
-		struct mp_image *img = s.imgs[i];
-		atomic_store(&img->refs, 1);
-		gz_layers(&s, img, up, counts);
-		run_config(img, sc, counts);
-		image_release(img, out);
+	if (s.nimgs > 0 && (g = group_new(&s, 1)) != NULL) {
+		for (size_t i = 0; i < g->n; i++) {
+			gz_layers(&s, g->imgs[i], up, counts);
+			run_config(g->imgs[i], sc, counts);
+		}
+		image_release(g->imgs[0], out);
 	}
-	free(s.imgs);
+	src_flush(&s);
 	gz_members_free(&s);
 }
 
@@ -1870,12 +1991,17 @@ static int queue_job(const struct mp_image_opts *o, struct mp_image_job *j)
  * blob is there. */
 static void queue_images(const struct mp_image_opts *o, struct src *s)
 {
-	for (size_t i = 0; i < s->nimgs; i++) {
-		struct mp_image *img = s->imgs[i];
-		unsigned n = 0;
-		for (size_t u = 0; u < img->nunits; u++)
-			n += u == 0 || !img->units[u].missing;
-		atomic_store(&img->refs, n);
+	unsigned n = 0;
+	struct group *g;
+	size_t nimgs = s->nimgs;
+
+	for (size_t i = 0; i < s->nimgs; i++)
+		for (size_t u = 0; u < s->imgs[i]->nunits; u++)
+			n += u == 0 || !s->imgs[i]->units[u].missing;
+	if (nimgs == 0 || (g = group_new(s, n)) == NULL)
+		return;
+	for (size_t i = 0; i < nimgs; i++) {
+		struct mp_image *img = g->imgs[i];
 		for (size_t u = 0; u < img->nunits; u++) {
 			struct mp_image_job *j;
 			if (u > 0 && img->units[u].missing)
@@ -1886,15 +2012,10 @@ static void queue_images(const struct mp_image_opts *o, struct src *s)
 				j->unit = u;
 			}
 			if (j == NULL || queue_job(o, j) != 0) {
-				/* The units not queued will never finish: the image is
-				 * lost, once the queued ones are done. */
+				/* Units not queued never finish: nothing of the
+				 * input is written (the queue is closing). */
 				mp_log_error("%s: cannot queue the image's layers", img->path);
-				n = 0;
-				for (size_t k = u; k < img->nunits; k++)
-					n += k == 0 || !img->units[k].missing;
-				if (atomic_fetch_sub(&img->refs, n) == n)
-					image_free(img);
-				break;
+				return;
 			}
 		}
 	}
@@ -1921,8 +2042,10 @@ static int root_dir(const struct mp_image_opts *o, const char *root)
 	build_images(&s);
 	close(s.fd);
 	queue_images(o, &s);
+	src_flush(&s);
 	free(s.imgs);
-	return s.nimgs > 0;
+	/* Nothing usable: walked as a directory; all left out by --platform: done. */
+	return s.nimgs > 0 || s.filtered > 0;
 }
 
 /* The first member's name of a compressed tar, or "" when it is none. */
@@ -2004,8 +2127,9 @@ int mp_image_root(const struct mp_image_opts *o, const char *root)
 		goto out; /* a plain tar after all */
 	build_images(&s);
 	queue_images(o, &s);
-	rc = s.nimgs > 0; /* else scanned as a plain tar */
+	rc = s.nimgs > 0 || s.filtered > 0; /* else scanned as a plain tar */
 out:
+	src_flush(&s);
 	free(s.imgs);
 	mp_tar_members_free(s.tm, s.ntm);
 	if (s.fd >= 0)

@@ -280,6 +280,188 @@ class Images(e2e.TreeCase):
         standard_image().oci_tar(os.path.join(self.d, "oci.tar"))
         self.check_standard("oci.tar", "OCI tar")
 
+    # ---- options ----
+
+    def test_final_only(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar"))
+        code, _, err, recs = image_scan(self, ["--final-only", "image.tar"], cwd=self.d)
+        got = sorted(summary_of(f) for f in e2e.findings(recs))
+        self.assertEqual(got, [e for e in EXPECTED if e[3] in (None, "present")])
+        self.assertEqual(recs[-1]["findings"], len(got))
+
+    def test_no_image_is_a_plain_tar(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar"))
+        code, _, err, recs = image_scan(self, ["--no-image", "image.tar"], cwd=self.d)
+        fs = e2e.findings(recs)
+        self.assertTrue(fs)
+        for f in fs:
+            self.assertNotIn("image", f["location"])
+        # the whiteout is not applied: every key of every layer, and the config file itself
+        self.assertEqual(len(fs), 7)
+
+    def test_image_forced_on_a_plain_tar(self):
+        with open(os.path.join(self.d, "plain.tar"), "wb") as f:
+            f.write(tar_of([("x/a.env", env_line(AKID))]))
+        code, _, err, recs = image_scan(self, ["plain.tar"], cwd=self.d)
+        self.assertEqual([n["kind"] for n in e2e.notices(recs)], [])
+        self.assertEqual(len(e2e.findings(recs)), 1)
+        code, _, err, recs = image_scan(self, ["--image", "plain.tar"], cwd=self.d)
+        self.assertEqual([n["kind"] for n in e2e.notices(recs)], ["image-error"])
+        self.assertIn("not a container image", e2e.notices(recs)[0]["message"])
+        self.assertEqual(len(e2e.findings(recs)), 1)  # still scanned, as a tar
+
+    def multi_platform(self):
+        """An OCI layout whose index lists an amd64 and an arm64/v8 image."""
+        amd = Image([layer_tar([("a.env", env_line(AKID))])])
+        arm = Image([layer_tar([("b.env", env_line(AKID))])])
+        arm.config["architecture"] = "arm64"
+        blobs, manifests = {}, []
+        for im, plat in ((amd, {"os": "linux", "architecture": "amd64"}),
+                         (arm, {"os": "linux", "architecture": "arm64", "variant": "v8"})):
+            idx, b = im.oci_blobs()
+            blobs.update(b)
+            d = json.loads(idx)["manifests"][0]
+            d["platform"] = plat
+            manifests.append(d)
+        nested = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                             "manifests": manifests}).encode()
+        blobs[sha(nested)] = nested
+        index = json.dumps({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(nested),
+             "size": len(nested)}]}).encode()
+        write_oci(os.path.join(self.d, "multi"), index, blobs)
+
+    def test_platforms(self):
+        self.multi_platform()
+        code, _, err, recs = image_scan(self, ["multi"], cwd=self.d)
+        got = sorted((f["location"]["image"]["platform"], f["location"]["chain"][1])
+                     for f in e2e.findings(recs))
+        self.assertEqual(got, [("linux/amd64", "a.env"), ("linux/arm64/v8", "b.env")])
+        for plat in ("linux/arm64", "linux/arm64/v8"):
+            code, _, err, recs = image_scan(self, ["--platform", plat, "multi"], cwd=self.d)
+            self.assertEqual([f["location"]["chain"][1] for f in e2e.findings(recs)], ["b.env"])
+        code, _, err, recs = image_scan(self, ["--platform", "linux/s390x", "multi"], cwd=self.d)
+        self.assertEqual(e2e.findings(recs), [])
+        self.assertIn("no image for platform linux/s390x", e2e.notices(recs)[0]["message"])
+        code, _, err = e2e.run(["scan", "--platform", "linux", "multi"], cwd=self.d)
+        self.assertEqual(code, 2)
+
+    # ---- bad input: a notice, and the rest of the image is scanned ----
+
+    def notices_of(self, path):
+        code, _, err, recs = image_scan(self, [path], cwd=self.d)
+        ns = [(n["kind"], n["location"]["chain"], n["message"]) for n in e2e.notices(recs)]
+        for n in e2e.notices(recs):
+            self.assertIn(n["location"]["path"].encode(), err)
+        return ns, sorted(summary_of(f) for f in e2e.findings(recs))
+
+    def test_missing_blob(self):
+        im = standard_image()
+        im.oci_dir(os.path.join(self.d, "layout"))
+        idx, blobs = im.oci_blobs()
+        man = [b for b in blobs.values() if b.startswith(b'{"schemaVersion"')][0]
+        digest = json.loads(man)["layers"][1]["digest"]
+        os.remove(os.path.join(self.d, "layout", "blobs", "sha256", digest[7:]))
+        ns, got = self.notices_of("layout")
+        self.assertEqual(len(ns), 1)
+        self.assertEqual(ns[0][0], "image-error")
+        self.assertTrue(ns[0][1][0].startswith("layer 2 "))
+        self.assertIn("not in the image", ns[0][2])
+        # layer 1's key: a missing layer above it might have deleted it
+        self.assertIn((1, ("etc/base.env",), "aws.access-key-id", "unknown", None), got)
+        self.assertIn((0, ("config.Env[1]",), "aws.access-key-id", None, None), got)
+
+    def test_manifest_names_absent_layer(self):
+        im = standard_image()
+        m = im.docker_members()
+        man = json.loads(m[-1][1])
+        man[0]["Layers"][2] = "0" * 64 + "/layer.tar"
+        m[-1] = ("manifest.json", json.dumps(man).encode())
+        im.docker_save(os.path.join(self.d, "image.tar"), members=m)
+        ns, got = self.notices_of("image.tar")
+        self.assertEqual([(k, c[0][:7]) for k, c, _ in ns], [("image-error", "layer 3")])
+        self.assertIn("0" * 64 + "/layer.tar", ns[0][2])
+        self.assertIn((2, ("app/secret.env",), "aws.access-key-id", "unknown", None), got)
+
+    def test_bad_json(self):
+        im = standard_image()
+        m = [(n, b'{"architecture": "amd64", "os"' if d == im.config_bytes() else d)
+             for n, d in im.docker_members()]
+        im.docker_save(os.path.join(self.d, "badcfg.tar"), members=m)
+        ns, got = self.notices_of("badcfg.tar")
+        self.assertEqual(len(ns), 1)
+        self.assertIn("JSON does not parse", ns[0][2])
+        # without the config: no Env finding, the layers are scanned, statuses hold
+        self.assertEqual(got, [e for e in EXPECTED if e[0] > 0])
+        im.docker_save(os.path.join(self.d, "badman.tar"), manifest=b'[{"Config": ')
+        ns, got = self.notices_of("badman.tar")
+        self.assertEqual([(k, c) for k, c, _ in ns], [("image-error", [])])
+        self.assertIn("manifest.json: JSON does not parse", ns[0][2])
+        self.assertGreaterEqual(len(got), 6)  # scanned as a plain tar
+
+    def test_unknown_media_type(self):
+        standard_image().oci_dir(os.path.join(self.d, "layout"), media_type="application/vnd.example.layer")
+        ns, got = self.notices_of("layout")
+        self.assertEqual([(k, c[0][:7]) for k, c, _ in ns],
+                         [("image-error", "layer 1"), ("image-error", "layer 2"), ("image-error", "layer 3")])
+        self.assertIn("unknown layer media type 'application/vnd.example.layer'", ns[0][2])
+        self.assertEqual(got, EXPECTED)  # scanned by their content all the same
+
+    def test_truncated_layer(self):
+        im = standard_image()
+        m = im.docker_members()
+        m = [m[-1], m[-2]] + m[:-2]  # manifest and config first, the last layer at the end
+        data = tar_of(m)
+        with open(os.path.join(self.d, "cut.tar"), "wb") as f:
+            f.write(data[:len(data) - 1024 - 3000])
+        ns, got = self.notices_of("cut.tar")
+        self.assertIn(("image-error", "layer 3"), [(k, c[0][:7]) for k, c, _ in ns])
+        self.assertTrue(any("truncated layer" in msg for _, _, msg in ns), ns)
+        self.assertIn((2, ("app/secret.env",), "aws.access-key-id", "deleted", 3), got)
+        # an OCI blob cut short
+        im.oci_dir(os.path.join(self.d, "layout"), compress=False)
+        idx, blobs = im.oci_blobs(compress=False)
+        p = os.path.join(self.d, "layout", "blobs", "sha256", sha(im.layers[2])[7:])
+        with open(p, "r+b") as f:
+            f.truncate(len(im.layers[2]) - 3000)
+        ns, got = self.notices_of("layout")
+        self.assertTrue(any("truncated layer" in msg for _, _, msg in ns), ns)
+
+    def test_digest_mismatch(self):
+        im = standard_image()
+        im.oci_dir(os.path.join(self.d, "layout"), compress=False)
+        p = os.path.join(self.d, "layout", "blobs", "sha256", sha(im.layers[0])[7:])
+        with open(p, "rb") as f:
+            b = bytearray(f.read())
+        i = b.index(b"hello")
+        b[i] = ord("j")
+        with open(p, "wb") as f:
+            f.write(b)
+        ns, got = self.notices_of("layout")
+        self.assertEqual(len(ns), 1)
+        self.assertIn("digest mismatch", ns[0][2])
+        self.assertEqual(got, EXPECTED)  # the content is still scanned
+
+    # ---- real tooling ----
+
+    @unittest.skipUnless(SKOPEO, "skopeo is not installed")
+    def test_skopeo_oci_layout_matches_docker_save(self):
+        """skopeo turns a test-built docker-save tarball into an OCI layout
+        (gzip layers, new digests); both scans give the same findings."""
+        standard_image().docker_save(os.path.join(self.d, "image.tar"))
+        p = subprocess.run([SKOPEO, "--insecure-policy", "copy", "-q", "docker-archive:image.tar",
+                            "oci:layout:app"], cwd=self.d, capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        def key(f):
+            return summary_of(f) + (f["secret"]["fingerprint"], f["location"]["line"])
+        _, _, _, a = image_scan(self, ["image.tar"], cwd=self.d)
+        _, _, err, b = image_scan(self, ["layout"], cwd=self.d)
+        self.assertEqual(e2e.notices(b), [], err)
+        self.assertEqual(sorted(map(key, e2e.findings(a))), sorted(map(key, e2e.findings(b))))
+        fb = [f for f in e2e.findings(b) if "layer" in f["location"]]
+        self.assertTrue(all(f["location"]["layer"]["media_type"].endswith("tar+gzip") for f in fb))
+
 
 if __name__ == "__main__":
     unittest.main()
