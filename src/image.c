@@ -420,7 +420,7 @@ int mp_tar_index(int fd, uint64_t size, uint64_t max, struct mp_tar_member **out
 			free(longname);
 			longname = type == 'L' ? strndup(d, cut) : pax_path(d, cut);
 			free(d);
-		} else if (type != 'g') {
+		} else if (type != 'g' && type != 'K') {
 			char name[257];
 			if (longname == NULL) {
 				size_t pl = strnlen((const char *)h + 345, 155),
@@ -1681,6 +1681,7 @@ static void run_layer_fd(struct unit *u, int fd, uint64_t off, bool sized, uint6
 static void run_unit_file(struct unit *u, struct mp_unpacker *up, struct mp_unpack_counts *counts)
 {
 	struct mp_image *img = u->img;
+	struct stat sb;
 	char ebuf[128];
 	int fd;
 
@@ -1698,6 +1699,13 @@ static void run_unit_file(struct unit *u, struct mp_unpacker *up, struct mp_unpa
 		u->paths.complete = false;
 		unit_note(u, "unreadable", "cannot open %s: %s", img->kind == SRC_TAR ? "the image" : u->blob,
 			  mp_strerror(errno, ebuf, sizeof ebuf));
+		return;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		u->paths.complete = false;
+		unit_note(u, "special-file", "%s is not a regular file; not read",
+			  u->blob ? u->blob : img->path);
+		close(fd);
 		return;
 	}
 	if (img->kind == SRC_TAR)
@@ -1963,7 +1971,8 @@ static bool image_like(const char *name)
 	while (name[hex] &&
 	       ((name[hex] >= '0' && name[hex] <= '9') || (name[hex] >= 'a' && name[hex] <= 'f')))
 		hex++;
-	if (hex == 64 && (name[64] == '/' || strcmp(name + 64, ".json") == 0))
+	if (hex == 64 &&
+	    (name[64] == '/' || strcmp(name + 64, ".json") == 0 || strcmp(name + 64, ".tar") == 0))
 		return true;
 	return strncmp(name, "blobs/", 6) == 0 || strcmp(name, "blobs") == 0 ||
 	       strcmp(name, "oci-layout") == 0 || strcmp(name, "index.json") == 0 ||

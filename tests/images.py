@@ -461,6 +461,14 @@ class Images(e2e.TreeCase):
         self.assertEqual(sorted(map(key, e2e.findings(a))), sorted(map(key, e2e.findings(b))))
         fb = [f for f in e2e.findings(b) if "layer" in f["location"]]
         self.assertTrue(all(f["location"]["layer"]["media_type"].endswith("tar+gzip") for f in fb))
+        # and back: skopeo's own docker-archive layout (<digest>.tar layers at the top)
+        p = subprocess.run([SKOPEO, "--insecure-policy", "copy", "-q", "oci:layout:app",
+                            "docker-archive:back.tar:app:2"], cwd=self.d, capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        _, _, err, c = image_scan(self, ["back.tar"], cwd=self.d)
+        self.assertEqual(e2e.notices(c), [], err)
+        self.assertEqual(sorted(map(key, e2e.findings(a))), sorted(map(key, e2e.findings(c))))
+        self.assertIn("docker.io/library/app:2", e2e.findings(c)[0]["location"]["image"]["repo_tags"])
 
 
 if __name__ == "__main__":
