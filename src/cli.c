@@ -367,10 +367,13 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_IMAGE: s->image = 1; break;
 		case OPT_NO_IMAGE: s->image = 0; break;
 		case OPT_PLATFORM: {
-			const char *a = strchr(optarg, '/');
-			if (a == NULL || a == optarg || a[1] == '\0' || a[1] == '/' ||
-			    optarg[strlen(optarg) - 1] == '/' ||
-			    strchr(strchr(a + 1, '/') ? strchr(a + 1, '/') + 1 : "", '/'))
+			/* two or three non-empty words between slashes */
+			size_t slashes = 0, len = strlen(optarg);
+			bool empty = len == 0 || optarg[0] == '/' || optarg[len - 1] == '/' ||
+				     strstr(optarg, "//") != NULL;
+			for (const char *p = optarg; *p; p++)
+				slashes += *p == '/';
+			if (empty || slashes < 1 || slashes > 2)
 				return usage_error("--platform takes os/arch[/variant], got '%s'", optarg);
 			s->platform = optarg;
 			break;
