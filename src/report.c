@@ -469,6 +469,8 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "notices_by_kind", byk);
 		json_object_object_add(sk, "symlinks", jint(st->skipped_symlinks));
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
+		json_object_object_add(sk, "other_shards", jint(st->skipped_shard));
+		json_object_object_add(sk, "not_sampled", jint(st->skipped_sample));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
 		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
 		json_object_object_add(sk, "media", jint(st->skipped_media));

@@ -250,7 +250,9 @@ static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, 
 		it = (struct mp_item *)(void *)data;
 		memset(it, 0, sizeof *it);
 		memcpy(it->path, sf->path, plen + 1);
-		it->data = it->path + plen + 1;
+		/* Where the blob was put: path[] may start inside sizeof *it's
+		 * trailing padding, so not at it->path + plen + 1. */
+		it->data = data + sizeof *it + plen + 1;
 		it->len = len;
 		it->staged = sf;
 		if (mp_queue_push(q, it) != 0) {

@@ -51,6 +51,8 @@ struct mp_stats {
 	uint64_t by_kind[MP_NK__COUNT];
 	uint64_t skipped_symlinks;    /* links not followed */
 	uint64_t skipped_excluded;    /* paths matching --exclude */
+	uint64_t skipped_shard;       /* objects of other shards (--shard) */
+	uint64_t skipped_sample;      /* objects left out of the sample (--sample) */
 	uint64_t skipped_test_values; /* documented example values not reported */
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
 	uint64_t skipped_media;       /* images, audio, video not scanned (--media=skip) */

@@ -44,6 +44,7 @@ struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow)
 	it->data = NULL;
 	it->len = 0;
 	it->staged = NULL;
+	it->rel = 0;
 	memcpy(it->path, path, n + 1);
 	return it;
 }
@@ -62,9 +63,24 @@ static void note(struct state *st, const char *kind, const char *fmt, ...)
 	st->w->notice(st->w->ctx, st->path.data, kind, msg);
 }
 
-static void push(struct state *st, bool follow)
+/* Queue the current path; rel is the offset of its root-relative part. */
+static void push(struct state *st, bool follow, size_t rel)
 {
+	const struct mp_select *sel = st->w->select;
+	if (!mp_select_all(sel)) {
+		uint64_t h = mp_path_hash(st->path.data + rel, st->path.len - rel);
+		if (!mp_select_shard(sel, h)) {
+			st->w->stats->skipped_shard++;
+			return;
+		}
+		if (!mp_select_sample(sel, h)) {
+			st->w->stats->skipped_sample++;
+			return;
+		}
+	}
 	struct mp_item *it = mp_item_new(st->path.data, false, follow);
+	if (it != NULL)
+		it->rel = (uint32_t)rel;
 	if (it == NULL || mp_queue_push(st->w->queue, it) != 0) {
 		free(it);
 		note(st, "error", "cannot queue the file (out of memory)");
@@ -237,7 +253,7 @@ static void walk_dir(struct state *st, int dfd, size_t depth)
 			}
 			enter(st, dirfd(d), name, via_link, depth + 1);
 		} else if (type == DT_REG) {
-			push(st, via_link);
+			push(st, via_link, (size_t)(rel - st->path.data));
 		} else {
 			note(st, "special-file", "%s skipped, never opened", special_name(mode));
 		}
@@ -280,7 +296,7 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 		if (mp_ignore_match(w->ignore, base, base))
 			w->stats->skipped_excluded++;
 		else
-			push(&st, true);
+			push(&st, true, (size_t)(base - root));
 	} else if (S_ISDIR(sb.st_mode)) {
 		st.rootlen = st.path.len;
 		st.root_dev = sb.st_dev;

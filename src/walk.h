@@ -14,6 +14,7 @@
 
 #include "git.h"
 #include "ignore.h"
+#include "pathhash.h"
 #include "queue.h"
 #include "stats.h"
 
@@ -28,6 +29,10 @@ struct mp_item {
 	/* --staged: the file's added lines (owned by the run, outlives the
 	 * item); findings elsewhere are dropped. NULL otherwise. */
 	const struct mp_staged_file *staged;
+	/* Offset in path of the path relative to its scan root: after the
+	 * root directory and its slashes; for a file given as a root, its
+	 * base name. The part --shard and --sample hash (pathhash.h). */
+	uint32_t rel;
 	char path[]; /* NUL-terminated */
 };
 
@@ -37,7 +42,10 @@ struct mp_walk {
 	const struct mp_ignore *ignore;
 	bool follow_symlinks;
 	bool one_file_system;
-	uint64_t max_depth;     /* the walk-depth cap */
+	uint64_t max_depth; /* the walk-depth cap */
+	/* --shard and --sample: objects it does not take are counted in
+	 * stats (skipped_shard, skipped_sample) and never opened. NULL: all. */
+	const struct mp_select *select;
 	struct mp_queue *queue; /* items are pushed here */
 	struct mp_stats *stats; /* skipped and notice counters */
 	/* Called for each notice (on the walking thread). */
