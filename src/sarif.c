@@ -25,6 +25,17 @@ const char *mp_sarif_level(enum mp_severity sev)
 	}
 }
 
+const char *mp_sarif_security_severity(enum mp_severity sev)
+{
+	switch (sev) {
+	case MP_SEV_CRITICAL: return "9.5";
+	case MP_SEV_HIGH: return "8.0";
+	case MP_SEV_MEDIUM: return "5.5";
+	case MP_SEV_LOW: return "2.0";
+	default: return NULL;
+	}
+}
+
 const char *mp_sarif_notice_level(const char *kind)
 {
 	static const char *const warn[] = {"limit",        "encrypted",    "archive-error",
@@ -329,6 +340,16 @@ static json_object *reporting_descriptor(const struct mp_rule *r, const char *id
 	json_object_object_add(d, "defaultConfiguration", conf);
 	json_object_object_add(props, "category", json_object_new_string(mp_category_name(r->category)));
 	json_object_object_add(props, "severity", json_object_new_string(mp_severity_name(r->severity)));
+	/* GitHub code scanning: the "security" tag makes these security
+	 * alerts, and security-severity (a CVSS-like score as a string) sets
+	 * their severity: 9.0 and up critical, 7.0 high, 4.0 medium, else low. */
+	json_object *tags = json_object_new_array();
+	json_object_array_add(tags, json_object_new_string("security"));
+	json_object_array_add(tags, json_object_new_string(mp_category_name(r->category)));
+	json_object_object_add(props, "tags", tags);
+	const char *score = mp_sarif_security_severity(r->severity);
+	if (score != NULL)
+		json_object_object_add(props, "security-severity", json_object_new_string(score));
 	json_object_object_add(d, "properties", props);
 	return d;
 }
