@@ -432,6 +432,9 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
 				      (unsigned long long)st->files, st->files == 1 ? "" : "s",
 				      (double)st->bytes / 1e6, sum->elapsed);
+	} else if (sum->summary_json != NULL) {
+		mp_buf_adds(&b.buf, sum->summary_json);
+		mp_buf_addc(&b.buf, '\n');
 	} else {
 		json_object *o = json_object_new_object();
 		json_object *byr = json_object_new_object();
@@ -479,6 +482,15 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "skipped", sk);
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));
+		if (sum->shard_n > 0) {
+			json_object *sh = json_object_new_object();
+			json_object_object_add(sh, "index", jint(sum->shard_k));
+			json_object_object_add(sh, "count", jint(sum->shard_n));
+			json_object_object_add(sh, "source", json_object_new_string(sum->shard_source));
+			json_object_object_add(o, "shard", sh);
+		}
+		if (sum->config_hash != NULL)
+			json_object_object_add(o, "config_hash", json_object_new_string(sum->config_hash));
 		snprintf(el, sizeof el, "%.3f", sum->elapsed);
 		json_object_object_add(o, "elapsed_seconds", json_object_new_double_s(sum->elapsed, el));
 		put_json(&b, o);

@@ -52,8 +52,14 @@ struct mp_summary {
 	const struct mp_stats *stats;
 	const struct mp_ruleset *rules;
 	unsigned threads;
-	double elapsed; /* seconds */
-	bool failed;    /* the exit status will be 2 (SARIF executionSuccessful) */
+	double elapsed;            /* seconds */
+	bool failed;               /* the exit status will be 2 (SARIF executionSuccessful) */
+	uint32_t shard_k, shard_n; /* --shard; shard_n 0: not sharded */
+	const char *shard_source;  /* "option", "slurm", "kubernetes", "aws-batch" */
+	const char *config_hash;   /* scanid.h; NULL: not written */
+	/* json, jsonl: a whole summary record (one line of JSON) written as
+	 * it is instead of one made from the fields above (magpie merge). */
+	const char *summary_json;
 };
 /* Write the summary and close the JSON array (for SARIF: the document). Returns 0, or -1 when any
  * write to the output failed. Call after every thread has finished. */

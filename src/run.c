@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pool.h"
 #include "run.h"
+#include "scanid.h"
 #include "scan.h"
 #include "validate.h"
 #include "walk.h"
@@ -101,7 +102,7 @@ static int select_rules(const struct mp_settings *s, struct mp_ruleset *rs)
  * arguments were given; then the FILEs and the --rules paths, each its own
  * source, so a later one replaces same-id rules of an earlier one.
  * Returns 0 or -1 (fatal, message printed). */
-static int load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
+int mp_run_load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
 {
 	char err[1024];
 	int source = 0;
@@ -271,6 +272,55 @@ out:
 	return rc;
 }
 
+/* --files-from: each path of the list (ended by newline, or NUL with
+ * --null) is walked as a root, with its whole listed path as the part
+ * --shard hashes. Empty entries are skipped; a path longer than
+ * FILES_FROM_PATH_MAX bytes is a notice, and the list goes on. A read
+ * error ends the list with an error. Returns 0, or -1 when a root could
+ * not be used or the list could not be read (the exit status is then 2). */
+#define FILES_FROM_PATH_MAX (1u << 20)
+static int feed_list(const struct mp_settings *s, FILE *in, struct mp_walk *w, struct mp_worker *mainw)
+{
+	struct mp_buf line;
+	int delim = s->files_from_null ? '\0' : '\n', c, rc = 0;
+	bool too_long = false;
+	uint64_t lineno = 1;
+	char msg[128];
+
+	mp_buf_init(&line, FILES_FROM_PATH_MAX);
+	w->listed = true;
+	for (;;) {
+		c = getc_unlocked(in);
+		if (c != EOF && c != delim) {
+			if (!too_long && (c == '\0' || mp_buf_addc(&line, (char)c) != 0))
+				too_long = true;
+			continue;
+		}
+		if (too_long) {
+			snprintf(msg, sizeof msg,
+				 "entry %llu of the list is longer than %u bytes or holds a NUL; "
+				 "not scanned (use --null for lists of NUL-ended paths)",
+				 (unsigned long long)lineno, FILES_FROM_PATH_MAX);
+			walk_notice(mainw, s->files_from, "limit", msg);
+		} else if (line.len > 0 && mp_walk_root(w, line.data) != 0) {
+			rc = -1;
+		}
+		mp_sink_write(mainw->sh->sink, &mainw->batch);
+		mp_buf_reset(&line);
+		too_long = false;
+		lineno++;
+		if (c == EOF)
+			break;
+	}
+	if (ferror(in)) {
+		mp_log_error("%s: cannot read the --files-from list", s->files_from);
+		rc = -1;
+	}
+	w->listed = false;
+	mp_buf_free(&line);
+	return rc;
+}
+
 /* The progress line: from a thread of its own, every half second after
  * the first second, "magpie: N files, X MB (Y MB/s), F findings" on
  * stderr; rewritten in place on a terminal, one line each time elsewhere
@@ -366,6 +416,8 @@ int mp_run_scan(const struct mp_settings *s)
 	int status = MP_EXIT_ERROR;
 	double t0 = now();
 	char ebuf[512];
+	FILE *files_from = NULL;
+	struct mp_select select = {.shard_k = s->shard_k, .shard_n = s->shard_n};
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
@@ -379,11 +431,19 @@ int mp_run_scan(const struct mp_settings *s)
 		mp_log_error("%s", ebuf);
 		return MP_EXIT_ERROR;
 	}
+	if (s->files_from != NULL) {
+		files_from = strcmp(s->files_from, "-") == 0 ? stdin : fopen(s->files_from, "r");
+		if (files_from == NULL) {
+			mp_log_error("%s: cannot open the --files-from list: %s", s->files_from,
+				     mp_strerror(errno, ebuf, sizeof ebuf));
+			return MP_EXIT_ERROR;
+		}
+	}
 	if (s->baseline && mp_baseline_load(&base, s->baseline, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s: %s", s->baseline, ebuf);
 		goto out_rules;
 	}
-	if (load_rules(s, &rs, NULL, 0) != 0)
+	if (mp_run_load_rules(s, &rs, NULL, 0) != 0)
 		goto out_rules;
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out_rules;
@@ -462,6 +522,7 @@ int mp_run_scan(const struct mp_settings *s)
 		.stats = &mainw.stats,
 		.notice = walk_notice,
 		.ctx = &mainw,
+		.select = &select,
 	};
 	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
 		exit_error = true;
@@ -470,6 +531,8 @@ int mp_run_scan(const struct mp_settings *s)
 			exit_error = true;
 		mp_sink_write(&sink, &mainw.batch);
 	}
+	if (files_from != NULL && feed_list(s, files_from, &w, &mainw) != 0)
+		exit_error = true;
 	mp_queue_close(q);
 	mp_pool_join(&pool, &total);
 	if (sh.progress)
@@ -479,7 +542,19 @@ int mp_run_scan(const struct mp_settings *s)
 
 	if (s->profile)
 		print_profile(&total, &rs, &eng.hs, now() - t0);
-	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	struct mp_summary sum = {.stats = &total,
+				 .rules = &rs,
+				 .threads = s->threads,
+				 .elapsed = now() - t0,
+				 .shard_k = s->shard_k,
+				 .shard_n = s->shard_n,
+				 .shard_source = s->shard_source};
+	char chash[72];
+	if (mp_scan_config_hash(s, &rs, s->baseline ? &base : NULL, select.sample, chash) == 0)
+		sum.config_hash = chash;
+	else
+		mp_log_error("cannot compute the configuration hash (out of memory, or %s unreadable)",
+			     s->config && s->config->path ? s->config->path : "the configuration");
 	sum.failed = exit_error;
 	if (s->write_baseline && mp_baseline_write(&collect, s->write_baseline, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s: %s", s->write_baseline, ebuf);
@@ -510,6 +585,8 @@ out_rules:
 	mp_staged_free(&staged);
 	mp_baseline_free(&base);
 	mp_baseline_free(&collect);
+	if (files_from != NULL && files_from != stdin)
+		fclose(files_from);
 	return status;
 }
 
@@ -519,7 +596,7 @@ int mp_run_rules_list(const struct mp_settings *s)
 	int status = MP_EXIT_ERROR;
 
 	memset(&rs, 0, sizeof rs);
-	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
+	if (mp_run_load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	for (size_t i = 0; i < rs.nerrors; i++)
 		mp_log_error("%s", rs.errors[i]);
@@ -617,7 +694,7 @@ int mp_run_rules_check(const struct mp_settings *s)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
-	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
+	if (mp_run_load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out;

@@ -16,6 +16,7 @@ enum mp_command {
 	MP_CMD_SCAN,
 	MP_CMD_RULES_LIST,
 	MP_CMD_RULES_CHECK,
+	MP_CMD_MERGE,
 	MP_CMD_HELP,
 	MP_CMD_VERSION
 };
@@ -49,8 +50,14 @@ struct mp_settings {
 	enum mp_binary_mode binary;        /* --binary */
 	bool scan_media;                   /* --media=scan */
 	bool quiet;
-	bool staged;                /* --staged: the git index's added lines */
-	const char *baseline;       /* --baseline FILE, or NULL */
+	bool staged;               /* --staged: the git index's added lines */
+	uint32_t shard_k, shard_n; /* --shard: this run is shard k of n; n == 0: not sharded */
+	const char
+		*shard_source;  /* where the shard came from: "option", "slurm", "kubernetes", "aws-batch" */
+	const char *files_from; /* --files-from FILE ("-": standard input), or NULL */
+	bool files_from_null;   /* --null: its paths end with NUL, not newline */
+	bool allow_partial;     /* merge --allow-partial: shards may be missing */
+	const char *baseline;   /* --baseline FILE, or NULL */
 	const char *write_baseline; /* --write-baseline FILE, or NULL */
 	bool show_suppressed;       /* --show-suppressed */
 	bool no_cache;

@@ -296,7 +296,7 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 		if (mp_ignore_match(w->ignore, base, base))
 			w->stats->skipped_excluded++;
 		else
-			push(&st, true, (size_t)(base - root));
+			push(&st, true, w->listed ? 0 : (size_t)(base - root));
 	} else if (S_ISDIR(sb.st_mode)) {
 		st.rootlen = st.path.len;
 		st.root_dev = sb.st_dev;

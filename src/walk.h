@@ -46,6 +46,9 @@ struct mp_walk {
 	/* --shard and --sample: objects it does not take are counted in
 	 * stats (skipped_shard, skipped_sample) and never opened. NULL: all. */
 	const struct mp_select *select;
+	/* Roots come from a --files-from list: a file root's relative path
+	 * is the whole path as listed, not its base name. */
+	bool listed;
 	struct mp_queue *queue; /* items are pushed here */
 	struct mp_stats *stats; /* skipped and notice counters */
 	/* Called for each notice (on the walking thread). */
@@ -54,7 +57,7 @@ struct mp_walk {
 };
 
 /* Walk one root given on the command line: a directory is walked, a file is
- * queued, "-" queues standard input. Links given as roots are followed.
+ * queued (unless w->select leaves it out), "-" queues standard input. Links given as roots are followed.
  * Returns 0, or -1 when the root itself cannot be used (a notice was given). */
 int mp_walk_root(struct mp_walk *w, const char *root);
 
