@@ -98,6 +98,17 @@ static const char *jget_str(json_object *o, const char *k)
 		       : NULL;
 }
 
+/* An input for reading, or NULL (said on stderr). */
+static FILE *open_input(const char *path)
+{
+	char eb[128];
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		mp_log_error("%s: cannot open: %s", path, mp_strerror(errno, eb, sizeof eb));
+	return f;
+}
+
 /* Pass 1 for one file: its summary. */
 static int read_summary(struct input *in)
 {
@@ -105,13 +116,10 @@ static int read_summary(struct input *in)
 	size_t cap = 0, n;
 	bool err = false;
 	const char *p;
-	FILE *f = fopen(in->path, "r");
+	FILE *f = open_input(in->path);
 
-	if (f == NULL) {
-		char eb[128];
-		mp_log_error("%s: cannot open: %s", in->path, mp_strerror(errno, eb, sizeof eb));
+	if (f == NULL)
 		return -1;
-	}
 	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
 		if (!is_summary(p, n))
 			continue;
@@ -514,13 +522,10 @@ static int replay(const struct input *in, struct mp_sink *sink, struct mp_batch 
 	size_t cap = 0, n;
 	bool err = false;
 	const char *p;
-	FILE *f = fopen(in->path, "r");
+	FILE *f = open_input(in->path);
 
-	if (f == NULL) {
-		char eb[128];
-		mp_log_error("%s: cannot open: %s", in->path, mp_strerror(errno, eb, sizeof eb));
+	if (f == NULL)
 		return -1;
-	}
 	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
 		if (is_summary(p, n))
 			continue;
