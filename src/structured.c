@@ -671,12 +671,12 @@ void mp_csv_walk(struct mp_csv_cursor *c, const char *data, uint64_t base, uint6
 				c->state = MP_CSV_QUOTED;
 				continue;
 			}
+			c->quote_end = c->off - 1; /* the closing quote ended the content */
 			if (ch != d && ch != '\n') {
-				c->state = MP_CSV_UNQ;
+				c->state = MP_CSV_UNQ; /* junk after it, or the '\r' of a CRLF */
 				continue;
 			}
-			/* The closing quote ended the content. */
-			end = c->off - 1;
+			end = c->quote_end;
 			break;
 		case MP_CSV_START:
 			c->field_start = c->off;
@@ -694,11 +694,11 @@ void mp_csv_walk(struct mp_csv_cursor *c, const char *data, uint64_t base, uint6
 		default: /* MP_CSV_UNQ */
 			if (ch != d && ch != '\n')
 				continue;
-			end = c->off;
+			end = c->quote_end > c->field_start ? c->quote_end : c->off;
 			break;
 		}
 		/* ch ends the field at c->off. */
-		if (ch == '\n' && end > c->field_start && data[end - 1 - base] == '\r')
+		if (ch == '\n' && end == c->off && end > c->field_start && data[end - 1 - base] == '\r')
 			end--;
 		if (end < c->field_start)
 			end = c->field_start;
@@ -711,9 +711,11 @@ void mp_csv_walk(struct mp_csv_cursor *c, const char *data, uint64_t base, uint6
 		}
 		c->state = MP_CSV_START;
 		c->field_start = c->off + 1;
+		c->quote_end = 0;
 	}
 	if (flush && c->state != MP_CSV_START && c->field_start < to)
-		cell(ctx, c, c->col, c->field_start, c->state == MP_CSV_QQ ? to - 1 : to);
+		cell(ctx, c, c->col, c->field_start,
+		     c->state == MP_CSV_QQ ? to - 1 : c->quote_end > c->field_start ? c->quote_end : to);
 }
 
 /* ---- JSON cursor ---- */

@@ -114,7 +114,8 @@ struct mp_csv_cursor {
 	uint64_t col; /* 1-based field of the byte at off */
 	uint8_t state; /* enum mp_csv_state at off */
 	char delim;
-	uint64_t field_start; /* object offset of the current field's first byte (walk only) */
+	uint64_t field_start; /* object offset of the current field's content (walk only) */
+	uint64_t quote_end;   /* object offset of its closing quote, or 0 (walk only) */
 };
 
 /* A cursor at the object's start; a UTF-8 BOM at p (the first bytes, n of
