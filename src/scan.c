@@ -1320,6 +1320,48 @@ static bool base_gated(struct mp_scanner *s)
 
 static int add_found_in(void *ctx, const struct mp_span *sp);
 
+/* Does the keyword hit ending at e in p[0..len) sit in a JSON key whose
+ * value reaches past e + d (the part the keyword search covers)? Read from
+ * the hit on, without the cursor: the rest of a key, '"', ':', then a
+ * string, a scalar or a container, skipped to its end. Text that is not a
+ * key is covered by the keyword search; a value that does not end within
+ * the buffer reaches. */
+static bool key_value_reaches(const char *p, size_t len, size_t e, size_t d)
+{
+	size_t i = e, lim = e + d < len ? e + d : len;
+	const char *q = memchr(p + e, '"', (e + MP_RULE_KEYWORD_LEN_MAX < len ? e + MP_RULE_KEYWORD_LEN_MAX : len) - e);
+
+	if (e > 0 && p[e - 1] == '"')
+		q = p + e - 1; /* the keyword took the key's closing quote */
+	if (q == NULL)
+		return false;
+	i = (size_t)(q - p) + 1;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	if (i >= len || p[i] != ':')
+		return false;
+	i++;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i >= lim)
+		return true;
+	if (p[i] != '[' && p[i] != '{')
+		return false; /* a scalar: one value, which the keyword search sees when it is near */
+	for (int depth = 0; i < lim; i++) {
+		char c = p[i];
+		if (c == '"') {
+			for (i++; i < lim && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ']' || c == '}') && --depth == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static int cmp_gspan(const void *a, const void *b)
 {
 	const struct gspan *x = a, *y = b;
@@ -1497,7 +1539,10 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		}
 		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
-			s->gated_hit = s->gated_hit || r->gated;
+			bool json = s->st_ready && s->st.kind != MP_STRUCT_CSV;
+			for (size_t k = i; json && r->gated && !s->gated_hit && k < s->nhits && s->hits[k].rule == rule;
+			     k++)
+				s->gated_hit = key_value_reaches(s->data, len, s->hits[k].end, r->kw_distance);
 			while (j < s->nhits && s->hits[j].rule == rule)
 				j++;
 			search_rule(s, rule, s->hits + i, j - i, len);

@@ -661,6 +661,25 @@ void mp_csv_walk(struct mp_csv_cursor *c, const char *data, uint64_t base, uint6
 	for (; c->off < to; c->off++) {
 		char ch = data[c->off - base];
 		uint64_t end;
+		if (c->state == MP_CSV_UNQ && ch != d && ch != '\n') {
+			/* The rest of an unquoted field, in one go. */
+			const char *p = data + (c->off - base), *e = data + (to - base);
+			while (p < e && *p != d && *p != '\n')
+				p++;
+			c->off = (uint64_t)(p - data) + base;
+			if (p == e)
+				break;
+			ch = *p;
+		} else if (c->state == MP_CSV_QUOTED && ch != '"') {
+			const char *p = data + (c->off - base);
+			const char *q = memchr(p, '"', (size_t)(to - c->off));
+			if (q == NULL) {
+				c->off = to;
+				break;
+			}
+			c->off += (uint64_t)(q - p);
+			ch = '"';
+		}
 		switch (c->state) {
 		case MP_CSV_QUOTED:
 			if (ch == '"')
