@@ -129,10 +129,10 @@ struct mp_scanner {
 	size_t nsens, capsens, sens_reach;
 	struct gspan *gspans;
 	size_t ngspans, capgspans;
-	size_t gs_from, gs_to; /* the span being searched */
-	bool push_struct;      /* push_cand marks candidates kw_struct */
-	bool struct_cands;     /* this window has kw_struct candidates */
-	bool gated_hit;        /* this window has hits of a gated rule */
+	size_t gs_from, gs_to;        /* the span being searched */
+	bool push_struct;             /* push_cand marks candidates kw_struct */
+	bool struct_cands;            /* this window has kw_struct candidates */
+	bool gated_hit;               /* this window has hits of a gated rule */
 	enum mp_json_error noted_err; /* JSON: the last problem noticed */
 	uint64_t noted_line;          /* JSON Lines: 1 + the line last noticed */
 	uint64_t struct_notes;        /* structure notices given for this object */
@@ -711,17 +711,20 @@ static void struct_begin(struct mp_scanner *s, size_t len)
 		mp_csv_init(&s->csv, s->st.delim, s->data, len);
 		s->csv_bc = s->csv;
 		s->hdr_mask_done = false;
+		if (s->st.header && mp_csv_header_parse(&s->hdr, s->data, len, s->st.delim,
+							(size_t)caps[MP_CAP_CSV_COLUMNS]) != 0)
+			s->st.header = false; /* it does not end in the first segment */
 		if (s->st.header) {
-			if (mp_csv_header_parse(&s->hdr, s->data, len, s->st.delim,
-						(size_t)caps[MP_CAP_CSV_COLUMNS]) != 0 ||
-			    (s->hdr_mask = calloc(s->hdr.ncols ? s->hdr.ncols : 1, sizeof *s->hdr_mask)) == NULL) {
+			s->hdr_mask = calloc(s->hdr.ncols ? s->hdr.ncols : 1, sizeof *s->hdr_mask);
+			if (s->hdr_mask == NULL) {
 				mp_csv_header_free(&s->hdr);
 				s->st.header = false;
 			}
 		}
 		if (s->st.header && s->hdr.cut)
 			notice(s, "limit",
-			       "csv-columns limit (%llu): the header has more columns; those after it have no "
+			       "csv-columns limit (%llu): the header has more columns; those after it have "
+			       "no "
 			       "column_name and their header is not keyword context",
 			       (unsigned long long)caps[MP_CAP_CSV_COLUMNS]);
 		for (size_t c = 0; s->st.header && c < s->hdr.ncols; c++) {
@@ -729,7 +732,8 @@ static void struct_begin(struct mp_scanner *s, size_t len)
 			size_t k = mp_labels_match(s->e->labels, s->hdr.names + s->hdr.name_off[c],
 						   s->hdr.name_off[c + 1] - s->hdr.name_off[c], rules, 8);
 			for (size_t j = 0; j < k; j++) {
-				if (mp_array_grow(&s->hgate, &s->caphgate, s->nhgate, sizeof *s->hgate, 8) != 0)
+				if (mp_array_grow(&s->hgate, &s->caphgate, s->nhgate, sizeof *s->hgate, 8) !=
+				    0)
 					break;
 				s->hgate[s->nhgate][0] = (uint32_t)(c + 1);
 				s->hgate[s->nhgate][1] = rules[j];
@@ -879,7 +883,8 @@ static void json_note(struct mp_scanner *s)
 			       where);
 		break;
 	case MP_JSON_TOO_DEEP:
-		notice(s, "limit", "json-depth limit (%llu) passed %s: values nested deeper have no json_path",
+		notice(s, "limit",
+		       "json-depth limit (%llu) passed %s: values nested deeper have no json_path",
 		       (unsigned long long)caps[MP_CAP_JSON_DEPTH], where);
 		break;
 	case MP_JSON_PATH_LONG:
@@ -1329,7 +1334,8 @@ static int add_found_in(void *ctx, const struct mp_span *sp);
 static bool key_value_reaches(const char *p, size_t len, size_t e, size_t d)
 {
 	size_t i = e, lim = e + d < len ? e + d : len;
-	const char *q = memchr(p + e, '"', (e + MP_RULE_KEYWORD_LEN_MAX < len ? e + MP_RULE_KEYWORD_LEN_MAX : len) - e);
+	const char *q = memchr(p + e, '"',
+			       (e + MP_RULE_KEYWORD_LEN_MAX < len ? e + MP_RULE_KEYWORD_LEN_MAX : len) - e);
 
 	if (e > 0 && p[e - 1] == '"')
 		q = p + e - 1; /* the keyword took the key's closing quote */
@@ -1411,8 +1417,8 @@ static void struct_gated_search(struct mp_scanner *s, size_t len)
 			s->gs_from = g->start;
 			s->gs_to = g->end;
 			/* From the byte before: patterns look at the delimiter. */
-			if (mp_confirm_search(&s->conf, r, s->data, len, g->start > 0 ? g->start - 1 : 0, g->end,
-					      add_found_in, s) < 0)
+			if (mp_confirm_search(&s->conf, r, s->data, len, g->start > 0 ? g->start - 1 : 0,
+					      g->end, add_found_in, s) < 0)
 				break;
 		}
 		if (s->nfound == 0)
@@ -1540,9 +1546,11 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
 			bool json = s->st_ready && s->st.kind != MP_STRUCT_CSV;
-			for (size_t k = i; json && r->gated && !s->gated_hit && k < s->nhits && s->hits[k].rule == rule;
+			for (size_t k = i;
+			     json && r->gated && !s->gated_hit && k < s->nhits && s->hits[k].rule == rule;
 			     k++)
-				s->gated_hit = key_value_reaches(s->data, len, s->hits[k].end, r->kw_distance);
+				s->gated_hit = key_value_reaches(s->data, len, s->hits[k].end,
+								 r->kw_distance);
 			while (j < s->nhits && s->hits[j].rule == rule)
 				j++;
 			search_rule(s, rule, s->hits + i, j - i, len);

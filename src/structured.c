@@ -11,8 +11,8 @@
 
 /* ---- names and first bytes ---- */
 
-static const char *const compression_suffixes[] = {".gz",  ".gzip", ".bz2", ".xz", ".lzma", ".zst",
-						    ".zstd", ".lz4", ".lz", ".Z", NULL};
+static const char *const compression_suffixes[] = {".gz",   ".gzip", ".bz2", ".xz", ".lzma", ".zst",
+						   ".zstd", ".lz4",  ".lz",  ".Z",  NULL};
 
 size_t mp_struct_strip_compression(const char *name, size_t len)
 {
@@ -177,7 +177,8 @@ static void header_field(void *ctx, size_t col, size_t start, size_t len)
 		sn->c0_start[col - 1] = start;
 		sn->c0_len[col - 1] = len;
 		for (size_t i = 0; i < len; i++)
-			letter = letter || (unsigned)((c[i] | 0x20) - 'a') < 26u || (unsigned char)c[i] >= 0x80;
+			letter = letter || (unsigned)((c[i] | 0x20) - 'a') < 26u ||
+				 (unsigned char)c[i] >= 0x80;
 		if (len == 0 || len > 64 || !letter || memchr(c, '@', len) != NULL ||
 		    mp_csv_looks_numeric(c, len))
 			sn->header_bad = true;
@@ -201,7 +202,7 @@ static size_t csv_consistent(const char *p, size_t n, char delim, bool whole)
 		sn.fields = 0;
 		next = csv_record(p, i, n, delim, count_field, &sn);
 		if (next > n && !whole)
-			break; /* cut by the sample's end */
+			break;                                             /* cut by the sample's end */
 		if (!(sn.fields == 1 && (next > n ? n : next) - i <= 2)) { /* not a blank line */
 			if (want == 0)
 				want = sn.fields;
@@ -462,7 +463,8 @@ size_t mp_labels_match(const struct mp_labels *ls, const char *p, size_t n, uint
 			size_t j = 0, m;
 			if (kw->len > n - i)
 				continue;
-			while (j < kw->len && fold((unsigned char)p[i + j]) == fold((unsigned char)kw->core[j]))
+			while (j < kw->len &&
+			       fold((unsigned char)p[i + j]) == fold((unsigned char)kw->core[j]))
 				j++;
 			if (j < kw->len)
 				continue;
@@ -734,7 +736,9 @@ void mp_csv_walk(struct mp_csv_cursor *c, const char *data, uint64_t base, uint6
 	}
 	if (flush && c->state != MP_CSV_START && c->field_start < to)
 		cell(ctx, c, c->col, c->field_start,
-		     c->state == MP_CSV_QQ ? to - 1 : c->quote_end > c->field_start ? c->quote_end : to);
+		     c->state == MP_CSV_QQ           ? to - 1
+		     : c->quote_end > c->field_start ? c->quote_end
+						     : to);
 }
 
 /* ---- JSON cursor ---- */

@@ -87,11 +87,11 @@ size_t mp_labels_match(const struct mp_labels *ls, const char *p, size_t n, uint
 
 /* A header row, parsed from the object's first bytes. */
 struct mp_csv_header {
-	size_t ncols;     /* columns named (at most the csv-columns limit) */
-	bool cut;         /* the header had more columns than were kept */
-	uint64_t end;     /* object offset just past the header record (its '\n') */
-	char *names;      /* decoded cell texts, back to back; owned */
-	size_t *name_off; /* ncols + 1 offsets into names */
+	size_t ncols;                    /* columns named (at most the csv-columns limit) */
+	bool cut;                        /* the header had more columns than were kept */
+	uint64_t end;                    /* object offset just past the header record (its '\n') */
+	char *names;                     /* decoded cell texts, back to back; owned */
+	size_t *name_off;                /* ncols + 1 offsets into names */
 	uint64_t *cell_start, *cell_end; /* ncols: object offsets of each cell's raw bytes */
 };
 
@@ -109,9 +109,9 @@ enum mp_csv_state {
 };
 
 struct mp_csv_cursor {
-	uint64_t off; /* object offset reached: bytes before it are accounted */
-	uint64_t row; /* 1-based record of the byte at off (the header, if any, is record 1) */
-	uint64_t col; /* 1-based field of the byte at off */
+	uint64_t off;  /* object offset reached: bytes before it are accounted */
+	uint64_t row;  /* 1-based record of the byte at off (the header, if any, is record 1) */
+	uint64_t col;  /* 1-based field of the byte at off */
 	uint8_t state; /* enum mp_csv_state at off */
 	char delim;
 	uint64_t field_start; /* object offset of the current field's content (walk only) */
@@ -159,23 +159,24 @@ enum mp_json_error {
 };
 
 struct mp_json_cursor {
-	uint64_t off;    /* object offset reached */
-	uint64_t index;  /* JSON: top-level values begun before off, minus 1 (0 in the first);
-	                  * JSON Lines: '\n' bytes before off (the 0-based line index) */
-	bool lines;      /* JSON Lines: every '\n' ends a record and resets the cursor */
-	uint8_t state;   /* parser state (structured.c) */
-	bool in_key;     /* the string being read is an object key */
-	uint8_t esc;     /* in a string: 0, 1 after '\\', 2..5 reading \u hex digits */
-	uint32_t uval;   /* \u digits read so far */
-	uint32_t hi_sur; /* a high surrogate waiting for its pair, or 0 */
-	uint64_t str_start;   /* object offset of the current string's content */
-	uint32_t depth;       /* open containers */
-	uint32_t lost_depth;  /* containers open below max_depth (json-depth exceeded) */
-	uint32_t max_depth;   /* frames available */
-	uint32_t cut_depth;   /* depth at which the path stopped fitting; 0: it fits */
-	enum mp_json_error err; /* the first problem of this record (JSON Lines) or object */
-	uint64_t err_off;       /* where it was found */
-	bool broken;            /* MP_JSON_SYNTAX: nothing more is parsed in this record */
+	uint64_t off; /* object offset reached */
+	/* JSON: 0-based index of the top-level value at off; JSON Lines: the
+	 * '\n' bytes before off, that is the 0-based line. */
+	uint64_t index;
+	bool lines;                   /* JSON Lines: every '\n' ends a record and resets the cursor */
+	uint8_t state;                /* parser state (structured.c) */
+	bool in_key;                  /* the string being read is an object key */
+	uint8_t esc;                  /* in a string: 0, 1 after '\\', 2..5 reading \u hex digits */
+	uint32_t uval;                /* \u digits read so far */
+	uint32_t hi_sur;              /* a high surrogate waiting for its pair, or 0 */
+	uint64_t str_start;           /* object offset of the current string's content */
+	uint32_t depth;               /* open containers */
+	uint32_t lost_depth;          /* containers open below max_depth (json-depth exceeded) */
+	uint32_t max_depth;           /* frames available */
+	uint32_t cut_depth;           /* depth at which the path stopped fitting; 0: it fits */
+	enum mp_json_error err;       /* the first problem of this record (JSON Lines) or object */
+	uint64_t err_off;             /* where it was found */
+	bool broken;                  /* MP_JSON_SYNTAX: nothing more is parsed in this record */
 	struct mp_json_frame *frames; /* max_depth */
 	char *path;                   /* "$" and the components; path_cap bytes */
 	size_t path_len, path_cap;
