@@ -1164,11 +1164,16 @@ void mp_json_advance(struct mp_json_cursor *c, const char *data, uint64_t base, 
 		}
 		switch (c->state) {
 		case J_STRING:
-			if (c->esc == 0 && !c->in_key) {
-				/* A value's plain bytes: skip them in one go. */
+			if (c->esc == 0) {
+				/* Plain bytes in one go (a key's are copied). */
 				const char *p = data + (c->off - base), *e = data + (to - base), *q = p;
 				while (q < e && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
 					q++;
+				if (c->in_key && q > p) {
+					if (c->hi_sur)
+						key_unit(c, 0);
+					key_add(c, p, (size_t)(q - p));
+				}
 				c->off += (uint64_t)(q - p);
 				if (q == e)
 					return;
