@@ -1525,7 +1525,8 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	if (s->nhits == 0 && !(s->st_ready && s->st.kind == MP_STRUCT_CSV && s->nhgate > 0) &&
 	    !(s->st_ready && s->st.kind != MP_STRUCT_CSV && base_gated(s)))
 		return;
-	sort_hits(s);
+	if (s->nhits > 0)
+		sort_hits(s);
 
 	/* Per rule: confirm in end order, keep one match per overlapping run. */
 	for (size_t i = 0, i0 = 0, c0 = 0; i < s->nhits; prof_group(s, i0, i, c0)) {
