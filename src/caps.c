@@ -54,6 +54,12 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 		{"decoder-memory", 256 * MiB, 0, 4 * GiB, 1,
 		 "dictionary an xz or lzma stream may declare, in bytes; a larger one is not "
 		 "unpacked (0: no limit)"},
+	[MP_CAP_JSON_DEPTH] = {"json-depth", 64, 1, 4096, 0,
+			       "JSON nesting tracked for json_path; deeper values get no path (notice)"},
+	[MP_CAP_JSON_PATH] = {"json-path", 4 * KiB, 64, 1 * MiB, 1,
+			      "bytes of one JSONPath; values under a longer path get none (notice)"},
+	[MP_CAP_CSV_COLUMNS] = {"csv-columns", 4096, 1, 1000000, 0,
+				"CSV header columns whose names are kept; later columns get none (notice)"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

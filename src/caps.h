@@ -28,6 +28,9 @@ enum mp_cap {
 	MP_CAP_ARCHIVE_ENTRIES,     /* entries read per archive */
 	MP_CAP_INPUT_TIME,          /* wall-clock seconds per top-level input; 0 = no limit */
 	MP_CAP_DECODER_MEMORY,      /* dictionary an xz or lzma stream may declare; 0 = no limit */
+	MP_CAP_JSON_DEPTH,          /* JSON containers open one inside another with a known path */
+	MP_CAP_JSON_PATH,           /* bytes of one JSONPath */
+	MP_CAP_CSV_COLUMNS,         /* CSV header columns whose names are kept */
 	MP_CAP__COUNT
 };
 

@@ -455,6 +455,32 @@ static void free_chain(char **v, size_t n)
 	free(v);
 }
 
+/* location.record: a CSV cell or a JSON value (structured.h). Strings
+ * stay borrowed from the parsed record. */
+static void record_location(json_object *jl, struct mp_record *r)
+{
+	json_object *jr, *v;
+
+	if (!json_object_object_get_ex(jl, "record", &jr))
+		return;
+	if (json_object_object_get_ex(jr, "row", &v)) {
+		r->cell = true;
+		r->row = (uint64_t)json_object_get_int64(v);
+		r->column = (uint64_t)jget_int(jr, "column", 0);
+		if (json_object_object_get_ex(jr, "column_name", &v)) {
+			r->column_name = json_object_get_string(v);
+			r->column_name_len = (size_t)json_object_get_string_len(v);
+		}
+	} else if (json_object_object_get_ex(jr, "index", &v)) {
+		r->json = true;
+		r->index = (uint64_t)json_object_get_int64(v);
+		if (json_object_object_get_ex(jr, "json_path", &v)) {
+			r->json_path = json_object_get_string(v);
+			r->json_path_len = (size_t)json_object_get_string_len(v);
+		}
+	}
+}
+
 /* Write one parsed record through the sink's usual writers (text, sarif). */
 static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch *b,
 			  const struct mp_sink *sink)
@@ -502,6 +528,7 @@ static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch
 			f.secret = secret ? secret : "";
 			f.secret_len = secret ? slen : 0;
 			snprintf(f.fingerprint, sizeof f.fingerprint, "%s", fp ? fp : "");
+			record_location(jl, &f.record);
 			bool suppressed = json_object_object_get_ex(o, "suppressed", &v) &&
 					  json_object_get_boolean(v);
 			if (suppressed)

@@ -108,12 +108,18 @@ static void text_finding(struct mp_batch *b, const struct mp_sink *s, const stru
 		mp_buf_reset(&b->last);
 		mp_buf_add(&b->last, where.data, where.len);
 	}
-	mp_buf_printf(&b->buf, "%s:%llu:%llu: %s%s%s %s [%s] (%s confidence%s%s) %s\n    %s\n",
+	mp_buf_printf(&b->buf, "%s:%llu:%llu: %s%s%s %s [%s] (%s confidence%s%s) %s\n",
 		      where.data ? where.data : "", (unsigned long long)f->line,
 		      (unsigned long long)f->column, s->color ? sev_color(r->severity) : "",
 		      mp_severity_name(r->severity), off, r->name, r->id, mp_confidence_name(f->confidence),
-		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted,
-		      f->context);
+		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted);
+	if (f->record.cell || f->record.json) {
+		/* Where inside the CSV or JSON, on a line of its own. */
+		mp_buf_adds(&b->buf, "    at ");
+		mp_record_text(&f->record, &b->buf);
+		mp_buf_addc(&b->buf, '\n');
+	}
+	mp_buf_printf(&b->buf, "    %s\n", f->context);
 	mp_buf_free(&where);
 }
 
@@ -269,6 +275,67 @@ static json_object *jint(uint64_t v)
 	return json_object_new_int64((int64_t)v);
 }
 
+/* ,"record":{...} for a finding inside a CSV or JSON object. */
+static void jw_record(struct mp_buf *o, const struct mp_record *r)
+{
+	if (r->cell) {
+		jw_uint(o, ",\"record\":{\"row\":", r->row);
+		jw_uint(o, ",\"column\":", r->column);
+		if (r->column_name != NULL) {
+			mp_buf_adds(o, ",\"column_name\":");
+			jw_lossy(o, r->column_name, r->column_name_len);
+		}
+		mp_buf_addc(o, '}');
+	} else if (r->json) {
+		jw_uint(o, ",\"record\":{\"index\":", r->index);
+		if (r->json_path != NULL) {
+			mp_buf_adds(o, ",\"json_path\":");
+			jw_lossy(o, r->json_path, r->json_path_len);
+		}
+		mp_buf_addc(o, '}');
+	}
+}
+
+json_object *mp_record_json(const struct mp_record *r)
+{
+	json_object *o;
+
+	if (!r->cell && !r->json)
+		return NULL;
+	o = json_object_new_object();
+	if (r->cell) {
+		json_object_object_add(o, "row", jint(r->row));
+		json_object_object_add(o, "column", jint(r->column));
+		if (r->column_name != NULL)
+			json_object_object_add(o, "column_name",
+					       mp_json_lossy(r->column_name, r->column_name_len));
+	} else {
+		json_object_object_add(o, "index", jint(r->index));
+		if (r->json_path != NULL)
+			json_object_object_add(o, "json_path", mp_json_lossy(r->json_path, r->json_path_len));
+	}
+	return o;
+}
+
+void mp_record_text(const struct mp_record *r, struct mp_buf *out)
+{
+	if (r->cell) {
+		mp_buf_printf(out, "row %llu, column %llu", (unsigned long long)r->row,
+			      (unsigned long long)r->column);
+		if (r->column_name != NULL) {
+			mp_buf_adds(out, " (");
+			mp_utf8_sanitize(out, r->column_name, r->column_name_len);
+			mp_buf_addc(out, ')');
+		}
+	} else if (r->json) {
+		mp_buf_printf(out, "record %llu", (unsigned long long)r->index);
+		if (r->json_path != NULL) {
+			mp_buf_adds(out, ", ");
+			mp_utf8_sanitize(out, r->json_path, r->json_path_len);
+		}
+	}
+}
+
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out)
 {
 	mp_utf8_sanitize(out, loc->path, strlen(loc->path));
@@ -357,6 +424,7 @@ static void record_finding(struct mp_batch *b, const struct mp_sink *s, const st
 	jw_uint(o, ",\"end_column\":", f->end_column);
 	jw_uint(o, ",\"offset\":", f->offset);
 	jw_uint(o, ",\"length\":", f->length);
+	jw_record(o, &f->record);
 	mp_buf_adds(o, "},\"secret\":{\"redacted\":");
 	jw_str(o, f->redacted, strlen(f->redacted));
 	mp_buf_adds(o, ",\"fingerprint\":");

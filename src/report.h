@@ -84,6 +84,14 @@ struct json_object *mp_json_lossy(const char *s, size_t n);
 /* A JSON string of s[0..n) in standard base64, or NULL when out of memory. */
 struct json_object *mp_json_base64(const char *s, size_t n);
 
+/* A finding's record location (finding.h) as a JSON object
+ * {"row","column","column_name"} or {"index","json_path"}; NULL when the
+ * finding has none. The caller owns the result. */
+struct json_object *mp_record_json(const struct mp_record *r);
+/* The same for people: "row 12, column 3 (ssn)" or "record 0, $.a[1].b";
+ * appended to out, sanitized to printable UTF-8; nothing when none. */
+void mp_record_text(const struct mp_record *r, struct mp_buf *out);
+
 /* "path!chain[0]!chain[1]..." for messages, sanitized to printable UTF-8. */
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out);
 

@@ -163,6 +163,10 @@ void mp_sarif_hold_result(struct mp_buf *out, const struct mp_loc *loc, const st
 	mp_buf_printf(&text, "%s: %s (%s confidence%s)", r->name, f->redacted,
 		      mp_confidence_name(f->confidence), f->test_value ? ", test value" : "");
 	chain_text(&text, loc);
+	if (f->record.cell || f->record.json) {
+		mp_buf_adds(&text, " at ");
+		mp_record_text(&f->record, &text);
+	}
 
 	json_object_object_add(o, "ruleId", json_object_new_string(r->id));
 	json_object_object_add(o, "ruleIndex", json_object_new_int(0)); /* set by mp_sarif_write */
@@ -194,6 +198,11 @@ void mp_sarif_hold_result(struct mp_buf *out, const struct mp_loc *loc, const st
 	if (f->test_value)
 		json_object_object_add(props, "test_value", json_object_new_boolean(1));
 	add_chain(props, loc);
+	{
+		json_object *rec = mp_record_json(&f->record);
+		if (rec != NULL)
+			json_object_object_add(props, "record", rec);
+	}
 	json_object_object_add(props, "context", json_object_new_string(f->context));
 	if (show_secrets) {
 		json_object_object_add(props, "secret", mp_json_lossy(f->secret, f->secret_len));

@@ -16,6 +16,7 @@
 #include "budget.h"
 #include "filetype.h"
 #include "log.h"
+#include "structured.h"
 #include "text.h"
 #include "unpack.h"
 
@@ -340,6 +341,30 @@ static enum mp_content ask_magic(struct mp_unpacker *u, const void *p, size_t n)
 	return mp_content_from_mime(u->magic != NULL ? magic_buffer(u->magic, p, n) : NULL);
 }
 
+/* Tell the scanner whether st's text is CSV or JSON, from its name and its
+ * peek. The name is the member's, or the input's path; the content of a
+ * compressed file without a stored name ("<decompressed>") is named after
+ * the compressed file, its suffix removed: reports.csv.gz holds reports.csv. */
+static void detect_structure(struct mp_unpacker *u, struct stream *st)
+{
+	struct mp_struct_info info;
+	char name[NAME_MAX_BYTES + 1];
+	const char *n = st->nchain > 0 ? u->chain[st->nchain - 1] : u->loc->path;
+
+	if (st->nchain > 0 && st->decompressed && strcmp(n, "<decompressed>") == 0) {
+		const char *parent = st->nchain >= 2 ? u->chain[st->nchain - 2] : u->loc->path;
+		size_t len = strlen(parent), k = mp_struct_strip_compression(parent, len);
+		if (k > NAME_MAX_BYTES)
+			k = NAME_MAX_BYTES;
+		memcpy(name, parent, k);
+		name[k] = '\0';
+		n = name;
+	}
+	mp_struct_detect(n, st->buf, st->peek, &info);
+	if (info.kind != MP_STRUCT_NONE)
+		mp_scanner_next_structure(u->scanner, &info);
+}
+
 /* Scan st's content, which is not a container (or could not be opened as
  * one), according to its type. */
 static void scan_typed(struct mp_unpacker *u, struct stream *st)
@@ -388,7 +413,7 @@ static void scan_typed(struct mp_unpacker *u, struct stream *st)
 			mp_scan_stream(u->scanner, &loc, &rd, &bytes);
 		}
 		return;
-	case MP_CT_TEXT:
+	case MP_CT_TEXT: detect_structure(u, st); break;
 	case MP_CT__COUNT: break;
 	}
 	scan_plain(u, st, flags);
