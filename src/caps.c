@@ -54,6 +54,9 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 		{"decoder-memory", 256 * MiB, 0, 4 * GiB, 1,
 		 "dictionary an xz or lzma stream may declare, in bytes; a larger one is not "
 		 "unpacked (0: no limit)"},
+	[MP_CAP_BUCKETS] = {"buckets", 10000, 1, 10000000, 0,
+			    "buckets (top-level directories) counted apart in the --report rollup; "
+			    "further ones are counted together as (other)"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

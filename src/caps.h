@@ -28,6 +28,7 @@ enum mp_cap {
 	MP_CAP_ARCHIVE_ENTRIES,     /* entries read per archive */
 	MP_CAP_INPUT_TIME,          /* wall-clock seconds per top-level input; 0 = no limit */
 	MP_CAP_DECODER_MEMORY,      /* dictionary an xz or lzma stream may declare; 0 = no limit */
+	MP_CAP_BUCKETS,             /* buckets (top-level directories) named in the rollup, all roots */
 	MP_CAP__COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "discover.h"
 #include "git.h"
 #include "ignore.h"
 #include "pathhash.h"
@@ -33,6 +34,8 @@ struct mp_item {
 	 * root directory and its slashes; for a file given as a root, its
 	 * base name. The part --shard and --sample hash (pathhash.h). */
 	uint32_t rel;
+	/* Its bucket's id in mp_walk.buckets (--report), or MP_BUCKET_NONE. */
+	uint32_t bucket;
 	char path[]; /* NUL-terminated */
 };
 
@@ -46,6 +49,11 @@ struct mp_walk {
 	/* --shard and --sample: objects it does not take are counted in
 	 * stats (skipped_shard, skipped_sample) and never opened. NULL: all. */
 	const struct mp_select *select;
+	/* --report: each item's bucket (the top-level directory below its
+	 * root, "." for files at the root) is named here, and what the walker
+	 * saw of it is counted (population, sampled). NULL: no buckets. */
+	struct mp_buckets *buckets;
+	uint32_t root;          /* the index in buckets of the root being walked */
 	struct mp_queue *queue; /* items are pushed here */
 	struct mp_stats *stats; /* skipped and notice counters */
 	/* Called for each notice (on the walking thread). */
