@@ -60,6 +60,9 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 			      "bytes of one JSONPath; values under a longer path get none (notice)"},
 	[MP_CAP_CSV_COLUMNS] = {"csv-columns", 4096, 1, 1000000, 0,
 				"CSV header columns whose names are kept; later columns get none (notice)"},
+	[MP_CAP_BUCKETS] = {"buckets", 10000, 1, 10000000, 0,
+			    "buckets (top-level directories) counted apart in the --report rollup; "
+			    "further ones are counted together as (other)"},
 };
 
 void mp_caps_defaults(uint64_t caps[MP_CAP__COUNT])

@@ -31,6 +31,7 @@ enum mp_cap {
 	MP_CAP_JSON_DEPTH,          /* JSON containers open one inside another with a known path */
 	MP_CAP_JSON_PATH,           /* bytes of one JSONPath */
 	MP_CAP_CSV_COLUMNS,         /* CSV header columns whose names are kept */
+	MP_CAP_BUCKETS,             /* buckets (top-level directories) named in the rollup, all roots */
 	MP_CAP__COUNT
 };
 

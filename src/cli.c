@@ -54,6 +54,9 @@ enum {
 	OPT_BASELINE,
 	OPT_WRITE_BASELINE,
 	OPT_SHOW_SUPPRESSED,
+	OPT_REPORT,
+	OPT_REPORT_SAMPLES,
+	OPT_SAMPLE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -94,6 +97,9 @@ static const struct option long_opts[] = {
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
 	{"show-suppressed", no_argument, NULL, OPT_SHOW_SUPPRESSED},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"report-samples", required_argument, NULL, OPT_REPORT_SAMPLES},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -188,6 +194,14 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --fail-on SEV       exit 1 only for findings of severity SEV or above\n"
 	      "                          (info, low, medium, high, critical; default info)\n"
 	      "      --exit-zero         exit 0 whatever was found (2 still means an error)\n"
+	      "      --report WHAT       objects: a record per object with findings (counts per\n"
+	      "                          rule and data class, score, sample locations) and the\n"
+	      "                          per-bucket rollup; buckets: the rollup only\n"
+	      "      --report-samples N  sample locations per object record, 0 to 1000\n"
+	      "                          (default 15)\n"
+	      "      --sample FRACTION   scan a deterministic sample of the objects under each\n"
+	      "                          root (0 < FRACTION <= 1, or a percentage: 5%%) and\n"
+	      "                          estimate the whole\n"
 	      "      --progress          a progress line on stderr (default: when stderr is a\n"
 	      "                          terminal, the results go elsewhere and -q is not\n"
 	      "                          given); --no-progress: none\n"
@@ -242,6 +256,7 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 
 	s->threads = ncpu > 0 ? (unsigned)(ncpu > 1024 ? 1024 : ncpu) : 1;
 	s->progress = -1;
+	s->report_samples = 15;
 	s->format = MP_FMT_JSON;
 	mp_caps_defaults(s->caps);
 
@@ -396,6 +411,45 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_BASELINE: s->baseline = optarg; break;
 		case OPT_WRITE_BASELINE: s->write_baseline = optarg; break;
 		case OPT_SHOW_SUPPRESSED: s->show_suppressed = true; break;
+		case OPT_REPORT: {
+			/* A comma-separated list: objects, buckets. */
+			const char *p = optarg;
+			while (*p) {
+				size_t n = strcspn(p, ",");
+				if (n == 7 && strncmp(p, "objects", 7) == 0)
+					s->report_objects = s->report_buckets = true;
+				else if (n == 7 && strncmp(p, "buckets", 7) == 0)
+					s->report_buckets = true;
+				else
+					return usage_error("--report takes objects or buckets, got '%s'",
+							   optarg);
+				p += n + (p[n] == ',');
+			}
+			break;
+		}
+		case OPT_REPORT_SAMPLES: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 1000)
+				return usage_error("--report-samples takes a number from 0 to 1000, got '%s'",
+						   optarg);
+			s->report_samples = (size_t)v;
+			break;
+		}
+		case OPT_SAMPLE: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (end != optarg && *end == '%' && end[1] == '\0') {
+				v /= 100;
+				end++;
+			}
+			if (end == optarg || *end != '\0' || !(v > 0 && v <= 1))
+				return usage_error("--sample takes a fraction above 0 and at most 1 (or a "
+						   "percentage), got '%s'",
+						   optarg);
+			s->sample = v;
+			break;
+		}
 		case OPT_HELP:
 			mp_cli_help(s->cmd);
 			s->cmd = MP_CMD_HELP;

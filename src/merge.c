@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "discover.h"
 #include "log.h"
 #include "report.h"
 #include "rules.h"
@@ -37,6 +38,22 @@ struct input {
 	int64_t shard_k;      /* -1: not sharded */
 	int64_t shard_n;
 	const char *hash; /* borrowed from summary */
+};
+
+/* A bucket record of some input (--report), to be added to the others of
+ * the same root and bucket. */
+struct mbucket {
+	json_object *o;   /* owned */
+	size_t root;      /* index of its root in struct buckets' roots, by first appearance */
+	bool other;       /* the (other) bucket of its root */
+	const char *name; /* borrowed from o */
+};
+
+struct buckets {
+	struct mbucket *b;
+	size_t n, cap;
+	const char **roots; /* borrowed from the records */
+	size_t nroots;
 };
 
 /* One record line of a json or jsonl file, trimmed of the array's framing:
@@ -82,6 +99,12 @@ static bool is_summary(const char *p, size_t n)
 	return n >= sizeof pfx - 1 && memcmp(p, pfx, sizeof pfx - 1) == 0;
 }
 
+static bool is_bucket(const char *p, size_t n)
+{
+	static const char pfx[] = "{\"type\":\"bucket\"";
+	return n >= sizeof pfx - 1 && memcmp(p, pfx, sizeof pfx - 1) == 0;
+}
+
 static int64_t jget_int(json_object *o, const char *k, int64_t dflt)
 {
 	json_object *v;
@@ -109,8 +132,51 @@ static FILE *open_input(const char *path)
 	return f;
 }
 
-/* Pass 1 for one file: its summary. */
-static int read_summary(struct input *in)
+static const char *jget_str(json_object *o, const char *k);
+
+/* Keep a bucket record for the merge. Returns 0, or -1 when out of memory
+ * or the record is not one. */
+static int keep_bucket(struct buckets *bs, const char *p, const char *path)
+{
+	json_object *o = json_tokener_parse(p), *v;
+	const char *root = o ? jget_str(o, "root") : NULL, *name = o ? jget_str(o, "bucket") : NULL;
+	size_t r;
+
+	if (root == NULL || name == NULL) {
+		mp_log_error("%s: a bucket record without root and bucket", path);
+		json_object_put(o);
+		return -1;
+	}
+	for (r = 0; r < bs->nroots && strcmp(bs->roots[r], root) != 0; r++)
+		;
+	if (bs->n == bs->cap || r == bs->nroots) {
+		size_t nc = bs->cap ? bs->cap * 2 : 64;
+		struct mbucket *nb = realloc(bs->b, nc * sizeof *nb);
+		const char **nr = realloc(bs->roots, nc * sizeof *nr);
+		if (nb != NULL)
+			bs->b = nb;
+		if (nr != NULL)
+			bs->roots = nr;
+		if (nb == NULL || nr == NULL) {
+			mp_log_error("out of memory");
+			json_object_put(o);
+			return -1;
+		}
+		bs->cap = nc;
+	}
+	if (r == bs->nroots)
+		bs->roots[bs->nroots++] = root;
+	bs->b[bs->n++] = (struct mbucket){
+		.o = o,
+		.root = r,
+		.other = json_object_object_get_ex(o, "other", &v) && json_object_get_boolean(v),
+		.name = name,
+	};
+	return 0;
+}
+
+/* Pass 1 for one file: its summary, and its bucket records. */
+static int read_summary(struct input *in, struct buckets *bs)
 {
 	char *line = NULL;
 	size_t cap = 0, n;
@@ -121,6 +187,13 @@ static int read_summary(struct input *in)
 	if (f == NULL)
 		return -1;
 	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
+		if (is_bucket(p, n)) {
+			if (keep_bucket(bs, p, in->path) != 0) {
+				err = true;
+				break;
+			}
+			continue;
+		}
 		if (!is_summary(p, n))
 			continue;
 		json_object_put(in->summary);
@@ -288,6 +361,104 @@ static void order_by_rules(json_object *sum, const char *key, const struct mp_ru
 	json_object_object_add(sum, key, nw);
 }
 
+/* est's counts made again from the counts beside it in src, as the scan
+ * makes them: count * population / sampled, rounded (mp_estimate). */
+static void re_estimate(json_object *est, json_object *src, uint64_t population, uint64_t sampled)
+{
+	json_object_object_foreach(est, key, v)
+	{
+		json_object *have;
+		if (!json_object_object_get_ex(src, key, &have))
+			continue;
+		if (json_object_is_type(v, json_type_int))
+			json_object_set_int64(v, (int64_t)mp_estimate((uint64_t)json_object_get_int64(have),
+								      population, sampled));
+		else if (json_object_is_type(v, json_type_object))
+			re_estimate(v, have, population, sampled);
+	}
+}
+
+/* o's "estimate", if it has one, from its summed counts and its own
+ * population and sampled. */
+static void fix_estimate(json_object *o)
+{
+	json_object *est;
+	if (json_object_object_get_ex(o, "estimate", &est))
+		re_estimate(est, o, (uint64_t)jget_int(o, "population", 0),
+			    (uint64_t)jget_int(o, "sampled", 0));
+}
+
+/* The order of top entries: score, then findings, both descending, then
+ * path, bytewise (discover.h, mp_top_cmp). */
+static int cmp_top(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	int64_t sx = jget_int(x, "score", 0), sy = jget_int(y, "score", 0);
+	int64_t fx = jget_int(x, "findings", 0), fy = jget_int(y, "findings", 0);
+	const char *px = jget_str(x, "path"), *py = jget_str(y, "path");
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	if (fx != fy)
+		return fx > fy ? -1 : 1;
+	return strcmp(px ? px : "", py ? py : "");
+}
+
+/* Bucket records by root (first appearance), the (other) bucket last, then
+ * name: the order scan writes them in. */
+static int cmp_mbucket(const void *a, const void *b)
+{
+	const struct mbucket *x = a, *y = b;
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	if (x->other != y->other)
+		return x->other ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* Add up the bucket records of one root and bucket: each run of equal
+ * ones becomes its first, holding the sum, the union of the top lists
+ * sorted and cut to MP_TOP_N, and the estimate made again. Returns the
+ * number of merged records, now at the front of bs->b, in scan's order. */
+static size_t merge_buckets(struct buckets *bs, const struct mp_ruleset *rs)
+{
+	size_t out = 0;
+
+	qsort(bs->b, bs->n, sizeof *bs->b, cmp_mbucket);
+	for (size_t i = 0; i < bs->n;) {
+		size_t j = i + 1;
+		json_object *acc = bs->b[i].o, *top;
+		json_object *all = json_object_new_array();
+		while (j < bs->n && cmp_mbucket(&bs->b[i], &bs->b[j]) == 0)
+			j++;
+		for (size_t k = i; k < j; k++) {
+			if (k > i)
+				add_counts(acc, bs->b[k].o);
+			if (json_object_object_get_ex(bs->b[k].o, "top", &top))
+				for (size_t t = 0; t < json_object_array_length(top); t++)
+					json_object_array_add(
+						all, json_object_get(json_object_array_get_idx(top, t)));
+		}
+		json_object_array_sort(all, cmp_top);
+		json_object *kept = json_object_new_array();
+		for (size_t t = 0; t < json_object_array_length(all) && t < MP_TOP_N; t++)
+			json_object_array_add(kept, json_object_get(json_object_array_get_idx(all, t)));
+		json_object_put(all);
+		json_object_object_add(acc, "top", kept);
+		fix_estimate(acc);
+		order_by_rules(acc, "findings_by_rule", rs);
+		for (size_t k = i + 1; k < j; k++) {
+			json_object_put(bs->b[k].o);
+			bs->b[k].o = NULL;
+		}
+		bs->b[out++] = bs->b[i];
+		i = j;
+	}
+	bs->n = out; /* the rest were merged into these and freed, or moved here */
+	return out;
+}
+
 /* The merged summary: the first input's, with every other added in. */
 static json_object *merged_summary(const struct input *in, size_t n, const int64_t *missing, size_t nmissing,
 				   int64_t count, const struct mp_ruleset *rs)
@@ -318,6 +489,9 @@ static json_object *merged_summary(const struct input *in, size_t n, const int64
 	json_object_object_del(sum, "shard");
 	order_by_rules(sum, "findings_by_rule", rs);
 	order_by_rules(sum, "unreported_by_rule", rs);
+	json_object *smp;
+	if (json_object_object_get_ex(sum, "sample", &smp))
+		fix_estimate(smp);
 	json_object *sk;
 	if (count > 0 && json_object_object_get_ex(sum, "skipped", &sk)) {
 		/* Each shard counted the others' objects; together they left
@@ -481,6 +655,61 @@ static void record_location(json_object *jl, struct mp_record *r)
 	}
 }
 
+/* " (credentials N, financial N, personal N)" as the text format has it. */
+static void text_classes(struct mp_buf *o, json_object *rec)
+{
+	json_object *c = NULL;
+	json_object_object_get_ex(rec, "findings_by_class", &c);
+	mp_buf_printf(o, "credentials %lld, financial %lld, personal %lld",
+		      (long long)jget_int(c, "credentials", 0), (long long)jget_int(c, "financial", 0),
+		      (long long)jget_int(c, "personal", 0));
+}
+
+/* An object record in the text format (report.c, mp_record_object). */
+static void text_object(json_object *o, struct mp_batch *b, const char *path)
+{
+	int64_t nf = jget_int(o, "findings", 0);
+	const char *type = jget_str(o, "detected_type");
+
+	mp_buf_adds(&b->buf, "object ");
+	mp_utf8_sanitize(&b->buf, path, strlen(path));
+	mp_buf_printf(&b->buf, ": score %lld, %lld finding%s (", (long long)jget_int(o, "score", 0),
+		      (long long)nf, nf == 1 ? "" : "s");
+	text_classes(&b->buf, o);
+	mp_buf_printf(&b->buf, "); %s, %lld bytes\n", type ? type : "unknown",
+		      (long long)jget_int(o, "size", 0));
+	mp_buf_reset(&b->last); /* the next finding repeats its heading */
+}
+
+/* A merged bucket record in the text format (report.c, mp_record_bucket). */
+static void text_bucket(json_object *o, struct mp_buf *out)
+{
+	const char *root = jget_str(o, "root"), *name = jget_str(o, "bucket");
+	int64_t objects = jget_int(o, "objects", 0), nf = jget_int(o, "findings", 0);
+	json_object *top;
+
+	mp_buf_adds(out, "bucket ");
+	mp_utf8_sanitize(out, root ? root : "", root ? strlen(root) : 0);
+	mp_buf_addc(out, ' ');
+	mp_utf8_sanitize(out, name ? name : "", name ? strlen(name) : 0);
+	mp_buf_printf(out, ": %lld object%s, %lld with findings, %.1f MB; %lld finding%s (",
+		      (long long)objects, objects == 1 ? "" : "s",
+		      (long long)jget_int(o, "objects_with_findings", 0),
+		      (double)jget_int(o, "bytes", 0) / 1e6, (long long)nf, nf == 1 ? "" : "s");
+	text_classes(out, o);
+	mp_buf_adds(out, ")\n");
+	if (!json_object_object_get_ex(o, "top", &top))
+		return;
+	for (size_t i = 0; i < json_object_array_length(top); i++) {
+		json_object *t = json_object_array_get_idx(top, i);
+		const char *p = jget_str(t, "path");
+		int64_t tf = jget_int(t, "findings", 0);
+		mp_buf_printf(out, "    %3lld  ", (long long)jget_int(t, "score", 0));
+		mp_utf8_sanitize(out, p ? p : "", p ? strlen(p) : 0);
+		mp_buf_printf(out, " (%lld finding%s)\n", (long long)tf, tf == 1 ? "" : "s");
+	}
+}
+
 /* Write one parsed record through the sink's usual writers (text, sarif). */
 static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch *b,
 			  const struct mp_sink *sink)
@@ -495,7 +724,10 @@ static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch
 	char **chain = jget_chain(jl, &nchain);
 	struct mp_loc loc = {.path = path ? path : "", .chain = (const char *const *)chain, .nchain = nchain};
 
-	if (strcmp(type, "notice") == 0) {
+	if (strcmp(type, "object") == 0) {
+		if (sink->fmt == MP_FMT_TEXT)
+			text_object(o, b, loc.path);
+	} else if (strcmp(type, "notice") == 0) {
 		const char *kind = jget_str(o, "kind"), *msg = jget_str(o, "message");
 		mp_record_notice(b, sink, &loc, kind ? kind : "error", msg ? msg : "");
 	} else if (strcmp(type, "finding") == 0) {
@@ -554,8 +786,8 @@ static int replay(const struct input *in, struct mp_sink *sink, struct mp_batch 
 	if (f == NULL)
 		return -1;
 	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
-		if (is_summary(p, n))
-			continue;
+		if (is_summary(p, n) || is_bucket(p, n))
+			continue; /* written once, merged, at the end */
 		if (sink->fmt == MP_FMT_JSON || sink->fmt == MP_FMT_JSONL) {
 			if (mp_buf_add(&b->buf, p, n) != 0 || mp_buf_addc(&b->buf, '\n') != 0) {
 				mp_log_error("out of memory");
@@ -623,6 +855,7 @@ int mp_run_merge(const struct mp_settings *s)
 	int64_t *missing = NULL, count = 0;
 	size_t nmissing = 0;
 	json_object *sum = NULL;
+	struct buckets bs = {0};
 	FILE *out = stdout;
 	int status = MP_EXIT_ERROR;
 	bool sink_open = false;
@@ -639,7 +872,7 @@ int mp_run_merge(const struct mp_settings *s)
 		goto out;
 	for (size_t i = 0; i < s->npaths; i++) {
 		in[i].path = s->paths[i];
-		if (read_summary(&in[i]) != 0)
+		if (read_summary(&in[i], &bs) != 0)
 			goto out;
 	}
 	if (check_inputs(s, in, s->npaths, &missing, &nmissing, &count) != 0)
@@ -662,6 +895,20 @@ int mp_run_merge(const struct mp_settings *s)
 	for (size_t i = 0; i < s->npaths; i++)
 		if (replay(&in[i], &sink, &b, &rs) != 0)
 			goto out;
+	size_t nb = merge_buckets(&bs, &rs);
+	for (size_t i = 0; i < nb; i++) {
+		if (sink.fmt == MP_FMT_TEXT) {
+			text_bucket(bs.b[i].o, &b.buf);
+		} else if (sink.fmt != MP_FMT_SARIF) {
+			mp_buf_adds(&b.buf, json_object_to_json_string_ext(
+						    bs.b[i].o,
+						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			mp_buf_addc(&b.buf, '\n');
+		}
+		if (b.buf.len >= MP_BATCH_FLUSH)
+			mp_sink_write(&sink, &b);
+	}
+	mp_sink_write(&sink, &b);
 	if (mp_stats_init(&st, rs.n) != 0)
 		goto out;
 	summary_stats(sum, &st);
@@ -674,6 +921,22 @@ int mp_run_merge(const struct mp_settings *s)
 						   : 0,
 				.summary_json = json_object_to_json_string_ext(
 					sum, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)};
+	struct mp_sample_summary sample;
+	json_object *js;
+	if (json_object_object_get_ex(sum, "sample", &js)) {
+		json_object *c = NULL;
+		memset(&sample, 0, sizeof sample);
+		sample.fraction = json_object_object_get_ex(js, "fraction", &v) ? json_object_get_double(v)
+										: 0;
+		sample.population = (uint64_t)jget_int(js, "population", 0);
+		sample.sampled = (uint64_t)jget_int(js, "sampled", 0);
+		sample.with_findings = (uint64_t)jget_int(js, "objects_with_findings", 0);
+		sample.findings = (uint64_t)jget_int(js, "findings", 0);
+		json_object_object_get_ex(js, "findings_by_class", &c);
+		for (int k = 0; k < MP_CLASS__COUNT; k++)
+			sample.by_class[k] = (uint64_t)jget_int(c, mp_class_name((enum mp_class)k), 0);
+		ms.sample = &sample;
+	}
 	if (mp_sink_finish(&sink, &ms, s->quiet) != 0) {
 		mp_log_error("%s: write failed", s->output ? s->output : "standard output");
 		goto out;
@@ -698,6 +961,10 @@ out:
 		json_object_put(in[i].summary);
 	free(in);
 	free(missing);
+	for (size_t i = 0; i < bs.n; i++)
+		json_object_put(bs.b[i].o);
+	free(bs.b);
+	free(bs.roots);
 	mp_ruleset_free(&rs);
 	return status;
 }

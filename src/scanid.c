@@ -107,7 +107,9 @@ int mp_scan_config_hash(const struct mp_settings *s, const struct mp_ruleset *rs
 			(uint64_t)s->one_file_system << 15 | (uint64_t)s->fail_on << 16 |
 			(uint64_t)s->exit_zero << 24);
 	put_strs(md, 'x', s->ignore.globs, s->ignore.n);
-	snprintf(num, sizeof num, "%.17g", sample);
+	put_u64(md, 'R', (uint64_t)s->report_objects | (uint64_t)s->report_buckets << 1);
+	put_u64(md, 'n', s->report_objects ? s->report_samples : 0);
+	snprintf(num, sizeof num, "%.17g", sample >= 1 ? 0 : sample); /* a sample of all is no sample */
 	put_str(md, 'S', num);
 	if (base != NULL) {
 		put_u64(md, 'b', base->n);

@@ -6,7 +6,8 @@
  * It covers magpie's version, every enabled rule (all that decides what it
  * finds), every limit, the options that change what is found or written
  * (confidence, test values, binary and media modes, secrets shown, links
- * followed, file systems crossed, --fail-on, exclusions, --sample), the
+ * followed, file systems crossed, --fail-on, exclusions, --sample, --report
+ * and --report-samples), the
  * baseline's entries, the .magpie.yml's bytes and the roots as given. Not
  * covered: the shard (merge checks shard counts itself, and a merged
  * result must carry the hash of the same scan run on one machine),

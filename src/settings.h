@@ -50,6 +50,10 @@ struct mp_settings {
 	enum mp_binary_mode binary;        /* --binary */
 	bool scan_media;                   /* --media=scan */
 	bool quiet;
+	bool report_objects;       /* --report objects: object records (and the bucket rollup) */
+	bool report_buckets;       /* --report buckets (or objects): bucket records */
+	size_t report_samples;     /* --report-samples: sample locations per object record */
+	double sample;             /* --sample: the fraction of objects scanned; 0 = all */
 	bool staged;               /* --staged: the git index's added lines */
 	uint32_t shard_k, shard_n; /* --shard: this run is shard k of n; n == 0: not sharded */
 	const char

@@ -66,6 +66,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->binaries += from->binaries;
 	into->utf16 += from->utf16;
 	into->findings += from->findings;
+	into->with_findings += from->with_findings;
+	into->queued += from->queued;
 	into->unreported += from->unreported;
 	for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 		into->by_rule[i] += from->by_rule[i];

@@ -60,6 +60,10 @@ struct mp_stats {
 	uint64_t suppressed;          /* findings in the --baseline (written only with --show-suppressed) */
 	uint64_t skipped_not_added;   /* --staged: findings on lines the staged diff does not add */
 	struct mp_prof *prof;         /* NULL unless profiling */
+
+	/* Objects: for --report and --sample. */
+	uint64_t with_findings; /* inputs with a finding counted (written or unreported) */
+	uint64_t queued;        /* objects the walker queued (the sample, with --sample) */
 };
 
 int mp_stats_init(struct mp_stats *s, size_t nrules);

@@ -374,6 +374,8 @@ static void scan_typed(struct mp_unpacker *u, struct stream *st)
 
 	if (c == MP_CT_UNSURE)
 		c = ask_magic(u, st->buf, st->peek);
+	if (st->depth == 0)
+		u->counts.type = MP_FT__COUNT + (unsigned)c;
 	switch (c) {
 	case MP_CT_MEDIA:
 		if (!u->e->scan_media) {
@@ -750,6 +752,8 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 				scan_typed(u, st);
 				return;
 			}
+			if (st->depth == 0)
+				u->counts.type = (unsigned)t;
 			if (st->decompressed)
 				st->nchain--;
 			if (open_archive(u, st, t))
@@ -758,6 +762,15 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 		}
 	}
 	scan_typed(u, st);
+}
+
+const char *mp_unpack_type_name(unsigned type)
+{
+	if (type < MP_FT__COUNT)
+		return mp_filetype_name((enum mp_filetype)type);
+	if (type < MP_UNPACK_NTYPES)
+		return mp_content_name((enum mp_content)(type - MP_FT__COUNT));
+	return "unknown";
 }
 
 struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner *s,
@@ -809,6 +822,7 @@ void mp_unpack_scan(struct mp_unpacker *u, const struct mp_loc *loc, const struc
 	struct stream st = {.u = u, .depth = 0, .top = rd, .buf = u->lv[0].buf, .state = SRC_MORE};
 
 	memset(&u->counts, 0, sizeof u->counts);
+	u->counts.type = MP_FT__COUNT + MP_CT_TEXT;
 	u->loc = loc;
 	u->stop_noted = false;
 	mp_budget_start(&u->budget, u->caps, now_ns());

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "discover.h"
 #include "git.h"
 #include "ignore.h"
 #include "pathhash.h"
@@ -33,6 +34,8 @@ struct mp_item {
 	 * root directory and its slashes; for a file given as a root, its
 	 * base name. The part --shard and --sample hash (pathhash.h). */
 	uint32_t rel;
+	/* Its bucket's id in mp_walk.buckets (--report), or MP_BUCKET_NONE. */
+	uint32_t bucket;
 	char path[]; /* NUL-terminated */
 };
 
@@ -47,8 +50,14 @@ struct mp_walk {
 	 * stats (skipped_shard, skipped_sample) and never opened. NULL: all. */
 	const struct mp_select *select;
 	/* Roots come from a --files-from list: a file root's relative path
-	 * is the whole path as listed, not its base name. */
+	 * is the whole path as listed, not its base name, and its bucket the
+	 * first component of that path. */
 	bool listed;
+	/* --report: each item's bucket (the top-level directory below its
+	 * root, "." for files at the root) is named here, and what the walker
+	 * saw of it is counted (population, sampled). NULL: no buckets. */
+	struct mp_buckets *buckets;
+	uint32_t root;          /* the index in buckets of the root being walked */
 	struct mp_queue *queue; /* items are pushed here */
 	struct mp_stats *stats; /* skipped and notice counters */
 	/* Called for each notice (on the walking thread). */

@@ -305,6 +305,29 @@ class Merge(Mirror):
         self.assertEqual(merged.decode().splitlines()[-1].split(" in ")[0],
                          single.decode().splitlines()[-1].split(" in ")[0])
 
+    def test_bucket_rollups_and_sample_estimates_recombine(self):
+        """--report objects --sample: per-bucket records are added up, their
+        top-10 lists recomputed from the union, and the estimates made again
+        from the summed counts, as one machine would have made them."""
+        for i in range(30):  # enough objects with findings for top-10 lists to be cut
+            self.write("mirror/billing/extra-%02d.env" % i, "k=%s\n" % AKID + ("t=%s\n" % GHP) * (i % 3))
+        extra = ["--report", "objects", "--sample", "0.7"]
+        code, whole = self.single(extra)
+        buckets = [r for r in whole if r["type"] == "bucket"]
+        self.assertEqual(len(buckets), 4)
+        self.assertTrue(any(len(b["top"]) == 10 and b["objects_with_findings"] > 10 for b in buckets))
+        self.assertIn("estimate", whole[-1]["sample"])
+        runs = self.shard_runs(3, extra)
+        for fmt in ("jsonl", "json"):
+            mcode, out, err = self.merge([p for p, _ in runs], fmt=fmt)
+            self.assertEqual(mcode, code, err)
+            merged = json.loads(out) if fmt == "json" else records(out)
+            self.assertEqual(comparable(merged), comparable(whole), fmt)
+        # Text: the same lines, object and bucket lines included.
+        _, single, _ = run_env(["scan", "-j1", "--format", "text"] + extra + ["mirror"], self.d, clean_env())
+        _, merged, _ = self.merge([p for p, _ in runs], fmt="text")
+        self.assertEqual(sorted(merged.decode().splitlines()[:-1]), sorted(single.decode().splitlines()[:-1]))
+
     def test_missing_duplicate_and_foreign_shards_are_refused(self):
         runs = self.shard_runs(4)
         paths = [p for p, _ in runs]
