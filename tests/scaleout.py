@@ -257,6 +257,12 @@ class FilesFrom(Mirror):
                          [("unreadable", "billing/gone.csv")])
         self.assertEqual(recs[-1]["files"], 2, "the rest of the list is scanned")
 
+    def test_listed_paths_roll_up_by_their_first_component(self):
+        self.write("list.txt", "billing/part-00.env\nlogs/part-08.env\n./logs/part-04.env\ntop-level.txt\n")
+        _, _, _, recs = scan(self, ["--report", "buckets", "--files-from", "../list.txt"], cwd=self.m)
+        got = {(b["root"], b["bucket"]): b["objects"] for b in recs if b["type"] == "bucket"}
+        self.assertEqual(got, {("../list.txt", "."): 1, ("../list.txt", "billing"): 1, ("../list.txt", "logs"): 2})
+
     def test_unreadable_list_is_an_error(self):
         code, out, err = run_env(["scan", "--files-from", "nope.txt"], self.d, clean_env())
         self.assertEqual(code, 2)
