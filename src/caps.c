@@ -54,6 +54,15 @@ const struct mp_cap_def mp_cap_defs[MP_CAP__COUNT] = {
 		{"decoder-memory", 256 * MiB, 0, 4 * GiB, 1,
 		 "dictionary an xz or lzma stream may declare, in bytes; a larger one is not "
 		 "unpacked (0: no limit)"},
+	[MP_CAP_JSON_DEPTH] = {"json-depth", 64, 1, 4096, 0,
+			       "JSON nesting tracked for json_path; deeper values get no path (notice)"},
+	[MP_CAP_JSON_PATH] = {"json-path", 4 * KiB, 64, 1 * MiB, 1,
+			      "bytes of one JSONPath; values under a longer path get none (notice)"},
+	[MP_CAP_CSV_COLUMNS] = {"csv-columns", 4096, 1, 1000000, 0,
+				"CSV header columns whose names are kept; later columns get none (notice)"},
+	[MP_CAP_BUCKETS] = {"buckets", 10000, 1, 10000000, 0,
+			    "buckets (top-level directories) counted apart in the --report rollup; "
+			    "further ones are counted together as (other)"},
 	[MP_CAP_IMAGE_METADATA] = {"image-metadata", 16 * MiB, 4 * KiB, 1 * GiB, 1,
 				   "bytes of one container image index, manifest or config (JSON)"},
 	[MP_CAP_IMAGE_PATHS] =

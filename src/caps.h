@@ -28,6 +28,10 @@ enum mp_cap {
 	MP_CAP_ARCHIVE_ENTRIES,     /* entries read per archive */
 	MP_CAP_INPUT_TIME,          /* wall-clock seconds per top-level input; 0 = no limit */
 	MP_CAP_DECODER_MEMORY,      /* dictionary an xz or lzma stream may declare; 0 = no limit */
+	MP_CAP_JSON_DEPTH,          /* JSON containers open one inside another with a known path */
+	MP_CAP_JSON_PATH,           /* bytes of one JSONPath */
+	MP_CAP_CSV_COLUMNS,         /* CSV header columns whose names are kept */
+	MP_CAP_BUCKETS,             /* buckets (top-level directories) named in the rollup, all roots */
 	MP_CAP_IMAGE_METADATA,      /* bytes of one image index, manifest or config (JSON) */
 	MP_CAP_IMAGE_PATHS,         /* layer entries recorded per container image (for the status) */
 	MP_CAP_IMAGE_FINDINGS,      /* findings held per container image until it is complete */

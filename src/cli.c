@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "shard.h"
 
 enum {
 	OPT_RULES = 256,
@@ -45,9 +46,17 @@ enum {
 	OPT_NO_CACHE,
 	OPT_CACHE_DIR,
 	OPT_STAGED,
+	OPT_SHARD,
+	OPT_SHARD_COUNT,
+	OPT_FILES_FROM,
+	OPT_NULL,
+	OPT_ALLOW_PARTIAL,
 	OPT_BASELINE,
 	OPT_WRITE_BASELINE,
 	OPT_SHOW_SUPPRESSED,
+	OPT_REPORT,
+	OPT_REPORT_SAMPLES,
+	OPT_SAMPLE,
 	OPT_IMAGE,
 	OPT_NO_IMAGE,
 	OPT_PLATFORM,
@@ -84,9 +93,17 @@ static const struct option long_opts[] = {
 	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 	{"staged", no_argument, NULL, OPT_STAGED},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"shard-count", required_argument, NULL, OPT_SHARD_COUNT},
+	{"files-from", required_argument, NULL, OPT_FILES_FROM},
+	{"null", no_argument, NULL, OPT_NULL},
+	{"allow-partial", no_argument, NULL, OPT_ALLOW_PARTIAL},
 	{"baseline", required_argument, NULL, OPT_BASELINE},
 	{"write-baseline", required_argument, NULL, OPT_WRITE_BASELINE},
 	{"show-suppressed", no_argument, NULL, OPT_SHOW_SUPPRESSED},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"report-samples", required_argument, NULL, OPT_REPORT_SAMPLES},
+	{"sample", required_argument, NULL, OPT_SAMPLE},
 	{"image", no_argument, NULL, OPT_IMAGE},
 	{"no-image", no_argument, NULL, OPT_NO_IMAGE},
 	{"platform", required_argument, NULL, OPT_PLATFORM},
@@ -122,7 +139,9 @@ void mp_cli_help(enum mp_command cmd)
 		return;
 	}
 	fputs("Usage: magpie scan [OPTIONS] PATH...\n"
+	      "       magpie scan --files-from FILE [OPTIONS] [PATH...]\n"
 	      "       magpie scan --staged [OPTIONS]\n"
+	      "       magpie merge [--format FMT] [--allow-partial] [-o FILE] FILE...\n"
 	      "       magpie rules list|check [OPTIONS] [FILE...]\n"
 	      "       magpie --help | --version\n"
 	      "\n"
@@ -133,6 +152,16 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --staged            scan what git is about to commit: the staged content\n"
 	      "                          of changed files, reporting only findings on the lines\n"
 	      "                          the staged diff adds (run inside a git work tree)\n"
+	      "      --files-from FILE   also scan the paths listed in FILE, one a line (- reads\n"
+	      "                          standard input)\n"
+	      "      --null              --files-from paths end with NUL instead of newline\n"
+	      "      --shard K/N         scan only shard K (from 0) of N: the objects whose path\n"
+	      "                          below its scan root hashes to K; the rest is walked, never\n"
+	      "                          opened\n"
+	      "      --shard auto        take K/N from a Slurm job array, a Kubernetes Indexed Job\n"
+	      "                          or an AWS Batch array job\n"
+	      "      --shard-count N     N for --shard auto under Kubernetes or AWS Batch (else\n"
+	      "                          MAGPIE_SHARD_COUNT)\n"
 	      "      --baseline FILE     suppress the findings listed in FILE\n"
 	      "      --write-baseline FILE  write the findings' fingerprints to FILE\n"
 	      "      --show-suppressed   also write suppressed findings, marked suppressed\n"
@@ -180,6 +209,14 @@ void mp_cli_help(enum mp_command cmd)
 	      "      --fail-on SEV       exit 1 only for findings of severity SEV or above\n"
 	      "                          (info, low, medium, high, critical; default info)\n"
 	      "      --exit-zero         exit 0 whatever was found (2 still means an error)\n"
+	      "      --report WHAT       objects: a record per object with findings (counts per\n"
+	      "                          rule and data class, score, sample locations) and the\n"
+	      "                          per-bucket rollup; buckets: the rollup only\n"
+	      "      --report-samples N  sample locations per object record, 0 to 1000\n"
+	      "                          (default 15)\n"
+	      "      --sample FRACTION   scan a deterministic sample of the objects under each\n"
+	      "                          root (0 < FRACTION <= 1, or a percentage: 5%%) and\n"
+	      "                          estimate the whole\n"
 	      "      --progress          a progress line on stderr (default: when stderr is a\n"
 	      "                          terminal, the results go elsewhere and -q is not\n"
 	      "                          given); --no-progress: none\n"
@@ -218,14 +255,23 @@ static int push_str(char ***v, size_t *n, char *s)
 	return 0;
 }
 
+static const char *real_getenv(const char *name, void *ctx)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
 int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 {
-	char err[256];
+	char err[512];
+	const char *shard_arg = NULL;
+	uint32_t shard_count = 0;
 	int c, first;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	s->threads = ncpu > 0 ? (unsigned)(ncpu > 1024 ? 1024 : ncpu) : 1;
 	s->progress = -1;
+	s->report_samples = 15;
 	s->image = -1;
 	s->format = MP_FMT_JSON;
 	mp_caps_defaults(s->caps);
@@ -242,6 +288,9 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 	}
 	if (strcmp(argv[1], "scan") == 0) {
 		s->cmd = MP_CMD_SCAN;
+		first = 2;
+	} else if (strcmp(argv[1], "merge") == 0) {
+		s->cmd = MP_CMD_MERGE;
 		first = 2;
 	} else if (strcmp(argv[1], "rules") == 0) {
 		if (argc < 3 || (strcmp(argv[2], "list") != 0 && strcmp(argv[2], "check") != 0)) {
@@ -361,9 +410,62 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case OPT_CACHE_DIR: s->cache_dir = optarg; break;
 		case 'q': s->quiet = true; break;
 		case OPT_STAGED: s->staged = true; break;
+		case OPT_SHARD: shard_arg = optarg; break;
+		case OPT_SHARD_COUNT: {
+			uint32_t k, n;
+			char spec[32];
+			snprintf(spec, sizeof spec, "0/%s", optarg);
+			if (strlen(optarg) > 16 || mp_shard_parse(spec, &k, &n, err, sizeof err) != 0)
+				return usage_error("--shard-count takes a count from 1 to %u, got '%s'",
+						   MP_SHARD_MAX, optarg);
+			shard_count = n;
+			break;
+		}
+		case OPT_FILES_FROM: s->files_from = optarg; break;
+		case OPT_NULL: s->files_from_null = true; break;
+		case OPT_ALLOW_PARTIAL: s->allow_partial = true; break;
 		case OPT_BASELINE: s->baseline = optarg; break;
 		case OPT_WRITE_BASELINE: s->write_baseline = optarg; break;
 		case OPT_SHOW_SUPPRESSED: s->show_suppressed = true; break;
+		case OPT_REPORT: {
+			/* A comma-separated list: objects, buckets. */
+			const char *p = optarg;
+			while (*p) {
+				size_t n = strcspn(p, ",");
+				if (n == 7 && strncmp(p, "objects", 7) == 0)
+					s->report_objects = s->report_buckets = true;
+				else if (n == 7 && strncmp(p, "buckets", 7) == 0)
+					s->report_buckets = true;
+				else
+					return usage_error("--report takes objects or buckets, got '%s'",
+							   optarg);
+				p += n + (p[n] == ',');
+			}
+			break;
+		}
+		case OPT_REPORT_SAMPLES: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || v < 0 || v > 1000)
+				return usage_error("--report-samples takes a number from 0 to 1000, got '%s'",
+						   optarg);
+			s->report_samples = (size_t)v;
+			break;
+		}
+		case OPT_SAMPLE: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (end != optarg && *end == '%' && end[1] == '\0') {
+				v /= 100;
+				end++;
+			}
+			if (end == optarg || *end != '\0' || !(v > 0 && v <= 1))
+				return usage_error("--sample takes a fraction above 0 and at most 1 (or a "
+						   "percentage), got '%s'",
+						   optarg);
+			s->sample = v;
+			break;
+		}
 		case OPT_IMAGE: s->image = 1; break;
 		case OPT_NO_IMAGE: s->image = 0; break;
 		case OPT_PLATFORM: {
@@ -394,7 +496,33 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 			return usage_error("%s", "out of memory");
 	if (s->cmd == MP_CMD_SCAN && s->staged && s->npaths > 0)
 		return usage_error("%s", "scan --staged takes no PATH");
-	if (s->cmd == MP_CMD_SCAN && !s->staged && s->npaths == 0)
+	if (s->cmd == MP_CMD_MERGE && (s->staged || s->files_from || shard_arg))
+		return usage_error("%s", "merge takes FILEs, not --staged, --files-from or --shard");
+	if (s->cmd == MP_CMD_MERGE && s->npaths == 0)
+		return usage_error("%s", "merge: no FILE given (the json or jsonl outputs of the shards)");
+	if (s->allow_partial && s->cmd != MP_CMD_MERGE)
+		return usage_error("%s", "--allow-partial goes with merge");
+	if (s->cmd == MP_CMD_SCAN && s->staged && (s->files_from || shard_arg))
+		return usage_error("%s", "scan --staged takes neither --files-from nor --shard");
+	if (s->files_from_null && s->files_from == NULL)
+		return usage_error("%s", "--null goes with --files-from");
+	if (shard_count != 0 && (shard_arg == NULL || strcmp(shard_arg, "auto") != 0))
+		return usage_error("%s", "--shard-count goes with --shard auto");
+	if (shard_arg != NULL && strcmp(shard_arg, "auto") == 0) {
+		if (mp_shard_from_env(real_getenv, NULL, shard_count, &s->shard_k, &s->shard_n,
+				      &s->shard_source, err, sizeof err) != 0)
+			return usage_error("%s", err);
+	} else if (shard_arg != NULL) {
+		if (mp_shard_parse(shard_arg, &s->shard_k, &s->shard_n, err, sizeof err) != 0)
+			return usage_error("%s", err);
+		s->shard_source = "option";
+	}
+	if (s->files_from != NULL && strcmp(s->files_from, "-") == 0)
+		for (size_t i = 0; i < s->npaths; i++)
+			if (strcmp(s->paths[i], "-") == 0)
+				return usage_error("%s",
+						   "standard input cannot be both --files-from and a PATH");
+	if (s->cmd == MP_CMD_SCAN && !s->staged && s->npaths == 0 && s->files_from == NULL)
 		return usage_error("%s",
 				   "scan: no PATH given (use . for the current directory, - for stdin)");
 	if (s->caps[MP_CAP_SEGMENT_SIZE] < 4 * s->caps[MP_CAP_MATCH_WIDTH])

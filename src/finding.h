@@ -22,6 +22,20 @@ struct mp_loc {
 	const struct mp_image_ref *image; /* inside a container image (image.h), or NULL */
 };
 
+/* Where a finding lies inside a structured object (structured.h): a CSV
+ * cell, or a JSON value. Both false for other objects. */
+struct mp_record {
+	bool cell;               /* CSV or TSV: row, column, column_name */
+	bool json;               /* JSON or JSON Lines: index, json_path */
+	uint64_t row;            /* 1-based record, the header (if any) being record 1 */
+	uint64_t column;         /* 1-based field */
+	const char *column_name; /* borrowed: the header cell (decoded), or NULL */
+	size_t column_name_len;
+	uint64_t index;        /* JSON Lines: 0-based line; JSON: 0-based top-level value */
+	const char *json_path; /* borrowed: "$..." with masked keys, or NULL when not known */
+	size_t json_path_len;
+};
+
 struct mp_finding {
 	const struct mp_rule *rule;
 	enum mp_confidence confidence;
@@ -40,6 +54,7 @@ struct mp_finding {
 	const char *redacted; /* borrowed: NUL-terminated, valid UTF-8 */
 	const char *context;  /* borrowed: one line, other secrets masked; valid UTF-8 */
 	char fingerprint[72]; /* "sha256:" + 64 hex digits */
+	struct mp_record record;
 };
 
 /* Characters of a secret shown before the mask. */

@@ -131,6 +131,8 @@ static void held_free(struct held *h)
 	free((char *)h->f.secret);
 	free((char *)h->f.redacted);
 	free((char *)h->f.context);
+	free((char *)h->f.record.column_name);
+	free((char *)h->f.record.json_path);
 	free(h->kind);
 	free(h->message);
 }
@@ -232,6 +234,18 @@ static void unit_note(struct unit *u, const char *kind, const char *fmt, ...)
 	mp_image_hold_notice(&loc, kind, msg);
 }
 
+/* n bytes of p (which may hold NULs) and a NUL, or NULL for NULL. */
+static char *dupn(const char *p, size_t n)
+{
+	char *d = p ? malloc(n + 1) : NULL;
+
+	if (d != NULL) {
+		memcpy(d, p, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 bool mp_image_hold_finding(const struct mp_loc *loc, const struct mp_finding *f)
 {
 	struct unit *u = loc->image->hold;
@@ -255,7 +269,12 @@ bool mp_image_hold_finding(const struct mp_loc *loc, const struct mp_finding *f)
 	h->f.secret = malloc(f->secret_len ? f->secret_len : 1);
 	h->f.redacted = strdup(f->redacted);
 	h->f.context = strdup(f->context);
-	if (h->f.secret == NULL || h->f.redacted == NULL || h->f.context == NULL || copy_chain(h, loc) != 0) {
+	/* The record location's names are borrowed too. */
+	h->f.record.column_name = dupn(f->record.column_name, f->record.column_name_len);
+	h->f.record.json_path = dupn(f->record.json_path, f->record.json_path_len);
+	if (h->f.secret == NULL || h->f.redacted == NULL || h->f.context == NULL || copy_chain(h, loc) != 0 ||
+	    (f->record.column_name && h->f.record.column_name == NULL) ||
+	    (f->record.json_path && h->f.record.json_path == NULL)) {
 		held_free(h);
 		u->nheld--;
 		return false;
@@ -1961,6 +1980,34 @@ bool mp_image_job_run(struct mp_image_job *j, const struct mp_engine *e, struct 
 
 /* ---- the main thread: is a root an image? ---- */
 
+/* --shard, --sample: is the image at root (one object) taken? */
+static bool taken(const struct mp_image_opts *o, const char *root)
+{
+	const char *base;
+	size_t n = strlen(root);
+	uint64_t h;
+
+	if (o->select == NULL || mp_select_all(o->select))
+		return true;
+	/* "dir/" names dir: the base name is the last non-empty component */
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	for (base = root + n; base > root && base[-1] != '/'; base--)
+		;
+	h = mp_path_hash(base, (size_t)(root + n - base));
+	if (!mp_select_shard(o->select, h)) {
+		if (o->stats)
+			o->stats->skipped_shard++;
+		return false;
+	}
+	if (!mp_select_sample(o->select, h)) {
+		if (o->stats)
+			o->stats->skipped_sample++;
+		return false;
+	}
+	return true;
+}
+
 /* Does the first member name look like docker save or an OCI layout? */
 static bool image_like(const char *name)
 {
@@ -2048,6 +2095,10 @@ static int root_dir(const struct mp_image_opts *o, const char *root)
 		close(s.fd);
 		return 0;
 	}
+	if (!taken(o, root)) {
+		close(s.fd);
+		return 1;
+	}
 	build_images(&s);
 	close(s.fd);
 	queue_images(o, &s);
@@ -2105,6 +2156,10 @@ int mp_image_root(const struct mp_image_opts *o, const char *root)
 		gz_first(root, first, sizeof first);
 		if (o->mode != 1 && !image_like(first))
 			goto out;
+		if (!taken(o, root)) {
+			rc = 1;
+			goto out;
+		}
 		j = calloc(1, sizeof *j);
 		if (j == NULL || (j->path = strdup(root)) == NULL ||
 		    (o->platform && (j->platform = strdup(o->platform)) == NULL)) {
@@ -2134,6 +2189,10 @@ int mp_image_root(const struct mp_image_opts *o, const char *root)
 		qsort(s.tm, s.ntm, sizeof *s.tm, cmp_tm);
 	if (o->mode != 1 && !src_has(&s, "manifest.json") && !src_has(&s, "index.json"))
 		goto out; /* a plain tar after all */
+	if (!taken(o, root)) {
+		rc = 1;
+		goto out;
+	}
 	build_images(&s);
 	queue_images(o, &s);
 	rc = s.nimgs > 0 || s.filtered > 0; /* else scanned as a plain tar */

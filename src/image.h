@@ -27,7 +27,9 @@
 #include <stdint.h>
 
 #include "finding.h"
+#include "pathhash.h"
 #include "queue.h"
+#include "stats.h"
 #include "scan.h"
 #include "unpack.h"
 
@@ -66,6 +68,10 @@ struct mp_image_opts {
 	int mode;             /* 1 --image (force), 0 --no-image, -1 detect */
 	const char *platform; /* --platform os/arch[/variant], or NULL: every platform */
 	struct mp_queue *queue;
+	/* --shard and --sample: an image is one object, taken or not by the
+	 * hash of its root's base name (as a file given as a root). NULL: all. */
+	const struct mp_select *select;
+	struct mp_stats *stats; /* skipped_shard, skipped_sample (main thread's) */
 	/* A notice not tied to one image (written at once). Main thread. */
 	void (*notice)(void *ctx, const struct mp_loc *loc, const char *kind, const char *message);
 	void *ctx;

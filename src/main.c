@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 	case MP_CMD_SCAN: status = mp_run_scan(&s); break;
 	case MP_CMD_RULES_LIST: status = mp_run_rules_list(&s); break;
 	case MP_CMD_RULES_CHECK: status = mp_run_rules_check(&s); break;
+	case MP_CMD_MERGE: status = mp_run_merge(&s); break;
 	}
 	mp_settings_free(&s);
 	return status;

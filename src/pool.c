@@ -58,6 +58,33 @@ static bool passes(struct mp_worker *w, const struct mp_loc *loc, const struct m
 	return true;
 }
 
+/* --report: count a finding (written, or counted past findings-per-rule:
+ * then f is NULL) in the object's tally, and keep its location as one of
+ * the object's samples while there is room. */
+static void tally(struct mp_worker *w, const struct mp_loc *loc, const struct mp_finding *f,
+		  const struct mp_rule *r)
+{
+	const struct mp_report_opts *ro = w->sh->report;
+	uint32_t ri = (uint32_t)(r - w->sh->engine->rules->rules);
+	struct mp_object *o = &w->obj;
+
+	mp_object_add(o, ri, r, (enum mp_class)ro->rule_class[ri]);
+	if (f != NULL && ro->objects && o->nsamples < ro->samples) {
+		size_t len = o->samples.len;
+		if (o->nsamples > 0)
+			mp_buf_addc(&o->samples, ',');
+		mp_record_sample(&o->samples, loc, f);
+		/* A sample cut short by the buffer's maximum is taken back. */
+		if (o->samples.len > len && o->samples.data[o->samples.len - 1] == '}') {
+			o->nsamples++;
+		} else {
+			o->samples.len = len;
+			if (o->samples.data)
+				o->samples.data[len] = '\0';
+		}
+	}
+}
+
 static void on_unreported(void *ctx, const struct mp_rule *r);
 
 static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_finding *f)
@@ -80,6 +107,8 @@ static bool on_finding(void *ctx, const struct mp_loc *loc, const struct mp_find
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - base]++;
+	if (w->sh->report)
+		tally(w, loc, f, f->rule);
 	if (w->batch.buf.len > MP_BATCH_FLUSH)
 		mp_sink_write(w->sh->sink, &w->batch);
 	return true;
@@ -97,6 +126,8 @@ static void on_unreported(void *ctx, const struct mp_rule *r)
 
 	w->stats.unreported++;
 	w->stats.unreported_by_rule[r - w->sh->engine->rules->rules]++;
+	if (w->sh->report)
+		tally(w, NULL, NULL, r);
 }
 
 /* A notice written now. */
@@ -136,6 +167,10 @@ static void held_finding(void *ctx, const struct mp_loc *loc, const struct mp_fi
 	mp_record_finding(&w->batch, w->sh->sink, loc, f);
 	w->stats.findings++;
 	w->stats.by_rule[f->rule - w->sh->engine->rules->rules]++;
+	if (w->sh->report) {
+		tally(w, loc, f, f->rule);
+		w->obj_scanned = true;
+	}
 	if (w->batch.buf.len > MP_BATCH_FLUSH)
 		mp_sink_write(w->sh->sink, &w->batch);
 }
@@ -291,6 +326,9 @@ static void scan_mem_item(struct mp_worker *w, const struct mp_item *it)
 
 	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
 	add_counts(w, &counts);
+	w->obj_size = it->len;
+	w->obj_type = counts.type;
+	w->obj_scanned = true;
 }
 
 static void scan_item(struct mp_worker *w, const struct mp_item *it)
@@ -350,20 +388,55 @@ static void scan_item(struct mp_worker *w, const struct mp_item *it)
 	}
 	mp_unpack_scan(w->unpacker, &loc, &rd, &counts);
 	add_counts(w, &counts);
+	w->obj_size = it->is_stdin ? counts.input : fr.size;
+	w->obj_type = counts.type;
+	w->obj_scanned = true;
 	if (!it->is_stdin)
 		close(fr.fd);
 }
 
-/* A unit of a container image: the image counts as one file. */
+/* --report: the object record of the item just scanned, and its share of
+ * its bucket's rollup. */
+static void report_object(struct mp_worker *w, const struct mp_item *it)
+{
+	const struct mp_report_opts *ro = w->sh->report;
+	const struct mp_object *o = &w->obj;
+
+	if (ro->objects && o->findings > 0) {
+		const char *rel = it->path + it->rel, *slash = strchr(rel, '/');
+		struct mp_object_view v = {
+			.path = it->path,
+			.bucket = slash ? rel : ".",
+			.bucketlen = slash ? (size_t)(slash - rel) : 1,
+			.size = w->obj_size,
+			.type = w->obj_type,
+			.score = mp_object_score(o),
+			.object = o,
+			.rules = w->sh->engine->rules,
+		};
+		mp_record_object(&w->batch, w->sh->sink, &v);
+	}
+	if (ro->buckets && it->bucket != MP_BUCKET_NONE &&
+	    mp_rollup_object(&w->rollup, it->bucket, w->obj_size, w->obj_type, o, it->path,
+			     strlen(it->path)) != 0)
+		mp_log_error("%s: out of memory for the bucket rollup", it->path);
+}
+
+/* A unit of a container image: the image counts as one file. With
+ * --report, the image is one object, reported with the unit that writes
+ * its held findings (held_finding sets obj_scanned). */
 static void scan_image_item(struct mp_worker *w, const struct mp_item *it)
 {
 	struct mp_image_out out = {.finding = held_finding, .notice = write_notice, .ctx = w};
 	struct mp_unpack_counts counts;
+	struct stat sb;
 	bool is_file = mp_image_job_run(it->image, w->sh->engine, w->unpacker, w->scanner, &out, &counts);
 
 	add_counts(w, &counts);
 	if (!is_file)
 		w->stats.files--;
+	w->obj_size = stat(it->path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	w->obj_type = counts.type;
 }
 
 static void *worker_main(void *arg)
@@ -373,13 +446,21 @@ static void *worker_main(void *arg)
 
 	while ((it = mp_queue_pop(w->sh->queue)) != NULL) {
 		uint64_t files0 = w->stats.files, bytes0 = w->stats.bytes, found0 = w->stats.findings;
+		uint64_t unrep0 = w->stats.unreported;
 		w->item = it;
+		w->obj_scanned = false;
+		if (w->sh->report)
+			mp_object_reset(&w->obj);
 		if (it->image != NULL)
 			scan_image_item(w, it);
 		else if (it->data != NULL)
 			scan_mem_item(w, it);
 		else
 			scan_item(w, it);
+		if (w->stats.findings + w->stats.unreported > found0 + unrep0)
+			w->stats.with_findings++;
+		if (w->sh->report && w->obj_scanned)
+			report_object(w, it);
 		w->item = NULL;
 		free(it);
 		mp_sink_write(w->sh->sink, &w->batch);
@@ -412,6 +493,8 @@ int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh
 		w->sh = sh;
 		p->n = i + 1;
 		mp_batch_init(&w->batch);
+		mp_object_init(&w->obj);
+		mp_rollup_init(&w->rollup, sh->engine->rules->n, MP_UNPACK_NTYPES);
 		emit.ctx = w;
 		if (mp_stats_init(&w->stats, sh->engine->rules->n) != 0 ||
 		    (sh->profile && mp_stats_profile(&w->stats) != 0) ||
@@ -425,13 +508,13 @@ int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh
 		started++;
 	}
 	if (started == 0) {
-		mp_pool_join(p, NULL);
+		mp_pool_join(p, NULL, NULL);
 		return -1;
 	}
 	return 0;
 }
 
-void mp_pool_join(struct mp_pool *p, struct mp_stats *total)
+void mp_pool_join(struct mp_pool *p, struct mp_stats *total, struct mp_rollup *rollup)
 {
 	for (unsigned i = 0; i < p->n; i++) {
 		struct mp_worker *w = &p->workers[i];
@@ -440,6 +523,10 @@ void mp_pool_join(struct mp_pool *p, struct mp_stats *total)
 		mp_sink_write(w->sh->sink, &w->batch);
 		if (total && w->stats.by_rule)
 			mp_stats_add(total, &w->stats);
+		if (rollup && mp_rollup_merge(rollup, &w->rollup) != 0)
+			mp_log_error("out of memory for the bucket rollup");
+		mp_rollup_free(&w->rollup);
+		mp_object_free(&w->obj);
 		mp_unpacker_free(w->unpacker);
 		mp_scanner_free(w->scanner);
 		mp_batch_free(&w->batch);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "baseline.h"
+#include "discover.h"
 #include "queue.h"
 #include "report.h"
 #include "scan.h"
@@ -19,7 +20,16 @@
 #include "unpack.h"
 #include "walk.h"
 
+/* --report: what workers tally per object. */
+struct mp_report_opts {
+	bool objects;              /* write an object record after each object with findings */
+	bool buckets;              /* add each object to the worker's per-bucket rollup */
+	size_t samples;            /* sample locations per object record (--report-samples) */
+	const uint8_t *rule_class; /* enum mp_class of each rule, by index */
+};
+
 struct mp_pool_shared {
+	const struct mp_report_opts *report; /* NULL: no object records and no rollup */
 	const struct mp_engine *engine;
 	struct mp_sink *sink;
 	struct mp_queue *queue;             /* of struct mp_item *; workers free items */
@@ -47,6 +57,11 @@ struct mp_worker {
 	struct mp_batch batch;
 	struct mp_stats stats;
 	const struct mp_item *item; /* being scanned */
+	struct mp_object obj;       /* --report: the tally of item */
+	uint64_t obj_size;          /* item's size in bytes, once opened */
+	unsigned obj_type;          /* item's type (mp_unpack_type_name), once scanned */
+	bool obj_scanned;           /* item reached the unpacker (was opened) */
+	struct mp_rollup rollup;    /* --report: this worker's per-bucket counters */
 };
 
 struct mp_pool {
@@ -57,8 +72,9 @@ struct mp_pool {
 /* Start n workers. Returns 0, or -1 when none could start (resources
  * freed). Workers run until the queue is closed and drained. */
 int mp_pool_start(struct mp_pool *p, unsigned n, const struct mp_pool_shared *sh);
-/* Wait for every worker, add their counters into total, free the pool. */
-void mp_pool_join(struct mp_pool *p, struct mp_stats *total);
+/* Wait for every worker, add their counters into total and, when rollup is
+ * not NULL, their per-bucket counters into rollup; free the pool. */
+void mp_pool_join(struct mp_pool *p, struct mp_stats *total, struct mp_rollup *rollup);
 
 /* The emitter a worker uses, exposed so the main thread can format notices
  * the same way. ctx is a struct mp_worker. */

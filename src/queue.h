@@ -13,7 +13,9 @@ struct mp_queue;
 
 /* A queue holding at most capacity items (>= 1). NULL when out of memory. */
 struct mp_queue *mp_queue_new(size_t capacity, void (*free_item)(void *));
-/* Append item; blocks while the queue is full. Returns 0, or -1 when the
+/* Append item; blocks while the queue is full. A blocked producer is woken
+ * once the queue has drained to half its capacity (not at every pop, which
+ * would cost two context switches per item). Returns 0, or -1 when the
  * queue was closed (the item then still belongs to the caller). */
 int mp_queue_push(struct mp_queue *q, void *item);
 /* Remove the oldest item; blocks while empty and open. Returns NULL once

@@ -11,6 +11,7 @@
 #include "report.h"
 #include "rules.h"
 #include "sarif.h"
+#include "unpack.h"
 
 #define RECORD_MAX (64u << 20) /* a batch never grows past this */
 
@@ -109,12 +110,18 @@ static void text_finding(struct mp_batch *b, const struct mp_sink *s, const stru
 		mp_buf_reset(&b->last);
 		mp_buf_add(&b->last, where.data, where.len);
 	}
-	mp_buf_printf(&b->buf, "%s:%llu:%llu: %s%s%s %s [%s] (%s confidence%s%s) %s\n    %s\n",
+	mp_buf_printf(&b->buf, "%s:%llu:%llu: %s%s%s %s [%s] (%s confidence%s%s) %s\n",
 		      where.data ? where.data : "", (unsigned long long)f->line,
 		      (unsigned long long)f->column, s->color ? sev_color(r->severity) : "",
 		      mp_severity_name(r->severity), off, r->name, r->id, mp_confidence_name(f->confidence),
-		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted,
-		      f->context);
+		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted);
+	if (f->record.cell || f->record.json) {
+		/* Where inside the CSV or JSON, on a line of its own. */
+		mp_buf_adds(&b->buf, "    at ");
+		mp_record_text(&f->record, &b->buf);
+		mp_buf_addc(&b->buf, '\n');
+	}
+	mp_buf_printf(&b->buf, "    %s\n", f->context);
 	mp_buf_free(&where);
 }
 
@@ -321,6 +328,67 @@ static json_object *jint(uint64_t v)
 	return json_object_new_int64((int64_t)v);
 }
 
+/* ,"record":{...} for a finding inside a CSV or JSON object. */
+static void jw_record(struct mp_buf *o, const struct mp_record *r)
+{
+	if (r->cell) {
+		jw_uint(o, ",\"record\":{\"row\":", r->row);
+		jw_uint(o, ",\"column\":", r->column);
+		if (r->column_name != NULL) {
+			mp_buf_adds(o, ",\"column_name\":");
+			jw_lossy(o, r->column_name, r->column_name_len);
+		}
+		mp_buf_addc(o, '}');
+	} else if (r->json) {
+		jw_uint(o, ",\"record\":{\"index\":", r->index);
+		if (r->json_path != NULL) {
+			mp_buf_adds(o, ",\"json_path\":");
+			jw_lossy(o, r->json_path, r->json_path_len);
+		}
+		mp_buf_addc(o, '}');
+	}
+}
+
+json_object *mp_record_json(const struct mp_record *r)
+{
+	json_object *o;
+
+	if (!r->cell && !r->json)
+		return NULL;
+	o = json_object_new_object();
+	if (r->cell) {
+		json_object_object_add(o, "row", jint(r->row));
+		json_object_object_add(o, "column", jint(r->column));
+		if (r->column_name != NULL)
+			json_object_object_add(o, "column_name",
+					       mp_json_lossy(r->column_name, r->column_name_len));
+	} else {
+		json_object_object_add(o, "index", jint(r->index));
+		if (r->json_path != NULL)
+			json_object_object_add(o, "json_path", mp_json_lossy(r->json_path, r->json_path_len));
+	}
+	return o;
+}
+
+void mp_record_text(const struct mp_record *r, struct mp_buf *out)
+{
+	if (r->cell) {
+		mp_buf_printf(out, "row %llu, column %llu", (unsigned long long)r->row,
+			      (unsigned long long)r->column);
+		if (r->column_name != NULL) {
+			mp_buf_adds(out, " (");
+			mp_utf8_sanitize(out, r->column_name, r->column_name_len);
+			mp_buf_addc(out, ')');
+		}
+	} else if (r->json) {
+		mp_buf_printf(out, "record %llu", (unsigned long long)r->index);
+		if (r->json_path != NULL) {
+			mp_buf_adds(out, ", ");
+			mp_utf8_sanitize(out, r->json_path, r->json_path_len);
+		}
+	}
+}
+
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out)
 {
 	mp_utf8_sanitize(out, loc->path, strlen(loc->path));
@@ -333,52 +401,14 @@ void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out)
 static void record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
 			   const struct mp_finding *f, bool suppressed);
 
-void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
-		       const struct mp_finding *f)
+/* ,"location":{...} of a finding: the path, the chain, and where in the
+ * innermost object the secret is. Finding records and the samples of
+ * object records both write it here, so they always agree. */
+static void jw_location(struct mp_buf *o, const struct mp_loc *loc, const struct mp_finding *f)
 {
-	record_finding(b, s, loc, f, false);
-}
-
-void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
-			  const struct mp_finding *f)
-{
-	record_finding(b, s, loc, f, true);
-}
-
-static void record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
-			   const struct mp_finding *f, bool suppressed)
-{
-	const struct mp_rule *r = f->rule;
-
-	if (s->fmt == MP_FMT_SARIF) {
-		mp_sarif_hold_result(&b->buf, loc, f, suppressed, s->show_secrets);
-		return;
-	}
-	if (s->fmt == MP_FMT_TEXT) {
-		text_finding(b, s, loc, f, suppressed);
-		return;
-	}
-	/* Written directly, not through json-c: a data dump yields hundreds of
-	 * thousands of findings, and building a json-c tree for each one cost
-	 * more than finding it. The layout is that of the json-c records. */
-	struct mp_buf *o = &b->buf;
 	size_t plen = strlen(loc->path);
 	bool chain_ok = true;
-	char ent[32];
 
-	mp_buf_adds(o, "{\"type\":\"finding\",\"rule\":{\"id\":");
-	jw_str(o, r->id, strlen(r->id));
-	mp_buf_adds(o, ",\"name\":");
-	jw_str(o, r->name, strlen(r->name));
-	mp_buf_adds(o, ",\"category\":\"");
-	mp_buf_adds(o, mp_category_name(r->category));
-	mp_buf_adds(o, "\",\"severity\":\"");
-	mp_buf_adds(o, mp_severity_name(r->severity));
-	mp_buf_adds(o, "\"},\"confidence\":\"");
-	mp_buf_adds(o, mp_confidence_name(f->confidence));
-	mp_buf_adds(o, f->test_value ? "\",\"test_value\":true" : "\"");
-	if (suppressed)
-		mp_buf_adds(o, ",\"suppressed\":true");
 	mp_buf_adds(o, ",\"location\":{\"path\":");
 	jw_lossy(o, loc->path, plen);
 	if (!mp_utf8_valid(loc->path, plen)) {
@@ -409,9 +439,58 @@ static void record_finding(struct mp_batch *b, const struct mp_sink *s, const st
 	jw_uint(o, ",\"end_column\":", f->end_column);
 	jw_uint(o, ",\"offset\":", f->offset);
 	jw_uint(o, ",\"length\":", f->length);
+	jw_record(o, &f->record);
 	if (loc->image != NULL)
 		jw_image(o, loc->image);
-	mp_buf_adds(o, "},\"secret\":{\"redacted\":");
+	mp_buf_addc(o, '}');
+}
+
+void mp_record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+		       const struct mp_finding *f)
+{
+	record_finding(b, s, loc, f, false);
+}
+
+void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			  const struct mp_finding *f)
+{
+	record_finding(b, s, loc, f, true);
+}
+
+static void record_finding(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc,
+			   const struct mp_finding *f, bool suppressed)
+{
+	const struct mp_rule *r = f->rule;
+
+	if (s->fmt == MP_FMT_SARIF) {
+		mp_sarif_hold_result(&b->buf, loc, f, suppressed, s->show_secrets);
+		return;
+	}
+	if (s->fmt == MP_FMT_TEXT) {
+		text_finding(b, s, loc, f, suppressed);
+		return;
+	}
+	/* Written directly, not through json-c: a data dump yields hundreds of
+	 * thousands of findings, and building a json-c tree for each one cost
+	 * more than finding it. The layout is that of the json-c records. */
+	struct mp_buf *o = &b->buf;
+	char ent[32];
+
+	mp_buf_adds(o, "{\"type\":\"finding\",\"rule\":{\"id\":");
+	jw_str(o, r->id, strlen(r->id));
+	mp_buf_adds(o, ",\"name\":");
+	jw_str(o, r->name, strlen(r->name));
+	mp_buf_adds(o, ",\"category\":\"");
+	mp_buf_adds(o, mp_category_name(r->category));
+	mp_buf_adds(o, "\",\"severity\":\"");
+	mp_buf_adds(o, mp_severity_name(r->severity));
+	mp_buf_adds(o, "\"},\"confidence\":\"");
+	mp_buf_adds(o, mp_confidence_name(f->confidence));
+	mp_buf_adds(o, f->test_value ? "\",\"test_value\":true" : "\"");
+	if (suppressed)
+		mp_buf_adds(o, ",\"suppressed\":true");
+	jw_location(o, loc, f);
+	mp_buf_adds(o, ",\"secret\":{\"redacted\":");
 	jw_str(o, f->redacted, strlen(f->redacted));
 	mp_buf_adds(o, ",\"fingerprint\":");
 	jw_str(o, f->fingerprint, strlen(f->fingerprint));
@@ -451,6 +530,183 @@ void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct 
 	put_json(b, o);
 }
 
+/* ---- data-lake records (--report) ---- */
+
+void mp_record_sample(struct mp_buf *o, const struct mp_loc *loc, const struct mp_finding *f)
+{
+	mp_buf_adds(o, "{\"rule\":");
+	jw_str(o, f->rule->id, strlen(f->rule->id));
+	jw_location(o, loc, f);
+	mp_buf_addc(o, '}');
+}
+
+/* key (already quoted, with its ':') and {"credentials":N,...}. */
+static void jw_classes(struct mp_buf *o, const char *key, const uint64_t by_class[MP_CLASS__COUNT])
+{
+	mp_buf_adds(o, key);
+	for (int c = 0; c < MP_CLASS__COUNT; c++) {
+		mp_buf_addc(o, c == 0 ? '{' : ',');
+		jw_str(o, mp_class_name((enum mp_class)c), strlen(mp_class_name((enum mp_class)c)));
+		jw_uint(o, ":", by_class[c]);
+	}
+	mp_buf_addc(o, '}');
+}
+
+/* key, then a name the file system gave (exact when UTF-8, else lossy with
+ * a *_base64 sibling named b64key). */
+static void jw_name(struct mp_buf *o, const char *key, const char *b64key, const char *s, size_t n)
+{
+	mp_buf_adds(o, key);
+	jw_lossy(o, s, n);
+	if (!mp_utf8_valid(s, n)) {
+		mp_buf_adds(o, b64key);
+		jw_base64(o, s, n);
+	}
+}
+
+static void text_classes(struct mp_buf *o, const uint64_t by_class[MP_CLASS__COUNT])
+{
+	mp_buf_printf(o, "credentials %llu, financial %llu, personal %llu", (unsigned long long)by_class[0],
+		      (unsigned long long)by_class[1], (unsigned long long)by_class[2]);
+}
+
+void mp_record_object(struct mp_batch *b, const struct mp_sink *s, const struct mp_object_view *v)
+{
+	const struct mp_object *ob = v->object;
+	const struct mp_rule *rules = v->rules->rules;
+	struct mp_buf *o = &b->buf;
+
+	if (s->fmt == MP_FMT_SARIF)
+		return;
+	if (s->fmt == MP_FMT_TEXT) {
+		struct mp_buf where;
+		mp_buf_init(&where, 1u << 20);
+		mp_utf8_sanitize(&where, v->path, strlen(v->path));
+		mp_buf_printf(o, "object %s: score %u, %llu finding%s (", where.data ? where.data : "",
+			      v->score, (unsigned long long)ob->findings, ob->findings == 1 ? "" : "s");
+		text_classes(o, ob->by_class);
+		mp_buf_printf(o, "); %s, %llu bytes\n", mp_unpack_type_name(v->type),
+			      (unsigned long long)v->size);
+		mp_buf_free(&where);
+		mp_buf_reset(&b->last); /* the next finding repeats its heading */
+		return;
+	}
+	mp_buf_adds(o, "{\"type\":\"object\"");
+	jw_name(o, ",\"location\":{\"path\":", ",\"path_base64\":", v->path, strlen(v->path));
+	mp_buf_addc(o, '}');
+	jw_name(o, ",\"bucket\":", ",\"bucket_base64\":", v->bucket, v->bucketlen ? v->bucketlen : 1);
+	jw_uint(o, ",\"size\":", v->size);
+	mp_buf_adds(o, ",\"detected_type\":");
+	jw_str(o, mp_unpack_type_name(v->type), strlen(mp_unpack_type_name(v->type)));
+	jw_uint(o, ",\"score\":", v->score);
+	jw_uint(o, ",\"findings\":", ob->findings);
+	jw_classes(o, ",\"findings_by_class\":", ob->by_class);
+	mp_buf_adds(o, ",\"findings_by_rule\":{");
+	for (size_t i = 0; i < ob->nrules; i++) {
+		const char *id = rules[ob->rules[i]].id;
+		if (i > 0)
+			mp_buf_addc(o, ',');
+		jw_str(o, id, strlen(id));
+		jw_uint(o, ":", ob->counts[i]);
+	}
+	mp_buf_adds(o, "},\"samples\":[");
+	if (ob->samples.len > 0)
+		mp_buf_add(o, ob->samples.data, ob->samples.len);
+	mp_buf_adds(o, "]}\n");
+}
+
+void mp_record_bucket(struct mp_batch *b, const struct mp_sink *s, const struct mp_bucket_view *v)
+{
+	static const struct mp_bucket_acc none;
+	const struct mp_bucket_acc *a = v->acc ? v->acc : &none;
+	const struct mp_bucket_name *nm = v->name;
+	struct mp_buf *o = &b->buf;
+	bool first = true;
+
+	if (s->fmt == MP_FMT_SARIF)
+		return;
+	if (s->fmt == MP_FMT_TEXT) {
+		struct mp_buf where;
+		mp_buf_init(&where, 1u << 20);
+		mp_utf8_sanitize(&where, v->root, strlen(v->root));
+		mp_buf_addc(&where, ' ');
+		mp_utf8_sanitize(&where, nm->name, strlen(nm->name));
+		mp_buf_printf(o, "bucket %s: %llu object%s, %llu with findings, %.1f MB; %llu finding%s (",
+			      where.data ? where.data : "", (unsigned long long)a->objects,
+			      a->objects == 1 ? "" : "s", (unsigned long long)a->with_findings,
+			      (double)a->bytes / 1e6, (unsigned long long)a->findings,
+			      a->findings == 1 ? "" : "s");
+		text_classes(o, a->by_class);
+		mp_buf_adds(o, ")\n");
+		for (size_t i = 0; i < a->ntop; i++) {
+			mp_buf_reset(&where);
+			mp_utf8_sanitize(&where, a->top[i].path, a->top[i].pathlen);
+			mp_buf_printf(o, "    %3u  %s (%llu finding%s)\n", a->top[i].score,
+				      where.data ? where.data : "", (unsigned long long)a->top[i].findings,
+				      a->top[i].findings == 1 ? "" : "s");
+		}
+		mp_buf_free(&where);
+		return;
+	}
+	mp_buf_adds(o, "{\"type\":\"bucket\"");
+	jw_name(o, ",\"root\":", ",\"root_base64\":", v->root, strlen(v->root));
+	jw_name(o, ",\"bucket\":", ",\"bucket_base64\":", nm->name, strlen(nm->name));
+	if (nm->other)
+		mp_buf_adds(o, ",\"other\":true");
+	jw_uint(o, ",\"population\":", nm->population);
+	jw_uint(o, ",\"sampled\":", nm->sampled);
+	jw_uint(o, ",\"objects\":", a->objects);
+	jw_uint(o, ",\"objects_with_findings\":", a->with_findings);
+	jw_uint(o, ",\"bytes\":", a->bytes);
+	jw_uint(o, ",\"findings\":", a->findings);
+	jw_classes(o, ",\"findings_by_class\":", a->by_class);
+	mp_buf_adds(o, ",\"findings_by_rule\":{");
+	for (size_t i = 0; a->by_rule && i < v->rules->n; i++) {
+		if (a->by_rule[i] == 0)
+			continue;
+		if (!first)
+			mp_buf_addc(o, ',');
+		first = false;
+		jw_str(o, v->rules->rules[i].id, strlen(v->rules->rules[i].id));
+		jw_uint(o, ":", a->by_rule[i]);
+	}
+	mp_buf_adds(o, "},\"objects_by_type\":{");
+	first = true;
+	for (unsigned t = 0; a->by_type && t < MP_UNPACK_NTYPES; t++) {
+		if (a->by_type[t] == 0)
+			continue;
+		if (!first)
+			mp_buf_addc(o, ',');
+		first = false;
+		jw_str(o, mp_unpack_type_name(t), strlen(mp_unpack_type_name(t)));
+		jw_uint(o, ":", a->by_type[t]);
+	}
+	mp_buf_adds(o, "},\"top\":[");
+	for (size_t i = 0; i < a->ntop; i++) {
+		const struct mp_top *t = &a->top[i];
+		if (i > 0)
+			mp_buf_addc(o, ',');
+		jw_name(o, "{\"path\":", ",\"path_base64\":", t->path, t->pathlen);
+		jw_uint(o, ",\"score\":", t->score);
+		jw_uint(o, ",\"findings\":", t->findings);
+		jw_classes(o, ",\"findings_by_class\":", t->by_class);
+		mp_buf_addc(o, '}');
+	}
+	mp_buf_addc(o, ']');
+	if (v->sampling) {
+		uint64_t pop = nm->population, smp = nm->sampled;
+		uint64_t est[MP_CLASS__COUNT];
+		for (int c = 0; c < MP_CLASS__COUNT; c++)
+			est[c] = mp_estimate(a->by_class[c], pop, smp);
+		jw_uint(o,
+			",\"estimate\":{\"objects_with_findings\":", mp_estimate(a->with_findings, pop, smp));
+		jw_uint(o, ",\"findings\":", mp_estimate(a->findings, pop, smp));
+		jw_classes(o, ",\"findings_by_class\":", est);
+		mp_buf_addc(o, '}');
+	}
+	mp_buf_adds(o, "}\n");
+}
+
 int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 {
 	const struct mp_stats *st = sum->stats;
@@ -478,6 +734,23 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		if (st->suppressed > 0)
 			snprintf(more + k, sizeof more - k, ", %llu suppressed by the baseline",
 				 (unsigned long long)st->suppressed);
+		if (!quiet && sum->sample) {
+			const struct mp_sample_summary *sm = sum->sample;
+			mp_buf_printf(
+				&b.buf,
+				"magpie: sample of %g: %llu of %llu objects; estimated %llu objects with "
+				"findings, %llu findings (",
+				sm->fraction, (unsigned long long)sm->sampled,
+				(unsigned long long)sm->population,
+				(unsigned long long)mp_estimate(sm->with_findings, sm->population,
+								sm->sampled),
+				(unsigned long long)mp_estimate(sm->findings, sm->population, sm->sampled));
+			uint64_t est[MP_CLASS__COUNT];
+			for (int c = 0; c < MP_CLASS__COUNT; c++)
+				est[c] = mp_estimate(sm->by_class[c], sm->population, sm->sampled);
+			text_classes(&b.buf, est);
+			mp_buf_adds(&b.buf, ")\n");
+		}
 		if (!quiet)
 			mp_buf_printf(&b.buf,
 				      "magpie: %llu finding%s%s, %llu notice%s; %llu file%s, %.1f MB scanned "
@@ -486,6 +759,9 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 				      (unsigned long long)st->notices, st->notices == 1 ? "" : "s",
 				      (unsigned long long)st->files, st->files == 1 ? "" : "s",
 				      (double)st->bytes / 1e6, sum->elapsed);
+	} else if (sum->summary_json != NULL) {
+		mp_buf_adds(&b.buf, sum->summary_json);
+		mp_buf_addc(&b.buf, '\n');
 	} else {
 		json_object *o = json_object_new_object();
 		json_object *byr = json_object_new_object();
@@ -503,6 +779,7 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "binaries", jint(st->binaries));
 		json_object_object_add(o, "utf16", jint(st->utf16));
 		json_object_object_add(o, "findings", jint(st->findings));
+		json_object_object_add(o, "objects_with_findings", jint(st->with_findings));
 		for (size_t i = 0; i < st->nrules; i++)
 			if (st->by_rule[i] > 0)
 				json_object_object_add(byr, sum->rules->rules[i].id, jint(st->by_rule[i]));
@@ -523,14 +800,53 @@ int mp_sink_finish(struct mp_sink *s, const struct mp_summary *sum, bool quiet)
 		json_object_object_add(o, "notices_by_kind", byk);
 		json_object_object_add(sk, "symlinks", jint(st->skipped_symlinks));
 		json_object_object_add(sk, "excluded", jint(st->skipped_excluded));
+		json_object_object_add(sk, "other_shards", jint(st->skipped_shard));
+		json_object_object_add(sk, "not_sampled", jint(st->skipped_sample));
 		json_object_object_add(sk, "system", jint(st->skipped_system));
 		json_object_object_add(sk, "test_values", jint(st->skipped_test_values));
 		json_object_object_add(sk, "media", jint(st->skipped_media));
 		json_object_object_add(sk, "binary", jint(st->skipped_binary));
 		json_object_object_add(sk, "not_added_lines", jint(st->skipped_not_added));
 		json_object_object_add(o, "skipped", sk);
+		if (sum->sample) {
+			const struct mp_sample_summary *sm = sum->sample;
+			json_object *so = json_object_new_object(), *est = json_object_new_object();
+			json_object *bc = json_object_new_object(), *ebc = json_object_new_object();
+			char fr[32];
+			snprintf(fr, sizeof fr, "%g", sm->fraction);
+			json_object_object_add(so, "fraction", json_object_new_double_s(sm->fraction, fr));
+			json_object_object_add(so, "population", jint(sm->population));
+			json_object_object_add(so, "sampled", jint(sm->sampled));
+			json_object_object_add(so, "objects_with_findings", jint(sm->with_findings));
+			json_object_object_add(so, "findings", jint(sm->findings));
+			for (int c = 0; c < MP_CLASS__COUNT; c++) {
+				json_object_object_add(bc, mp_class_name((enum mp_class)c),
+						       jint(sm->by_class[c]));
+				json_object_object_add(
+					ebc, mp_class_name((enum mp_class)c),
+					jint(mp_estimate(sm->by_class[c], sm->population, sm->sampled)));
+			}
+			json_object_object_add(so, "findings_by_class", bc);
+			json_object_object_add(
+				est, "objects_with_findings",
+				jint(mp_estimate(sm->with_findings, sm->population, sm->sampled)));
+			json_object_object_add(est, "findings",
+					       jint(mp_estimate(sm->findings, sm->population, sm->sampled)));
+			json_object_object_add(est, "findings_by_class", ebc);
+			json_object_object_add(so, "estimate", est);
+			json_object_object_add(o, "sample", so);
+		}
 		json_object_object_add(o, "rules", jint(mp_rules_enabled(sum->rules)));
 		json_object_object_add(o, "threads", jint(sum->threads));
+		if (sum->shard_n > 0) {
+			json_object *sh = json_object_new_object();
+			json_object_object_add(sh, "index", jint(sum->shard_k));
+			json_object_object_add(sh, "count", jint(sum->shard_n));
+			json_object_object_add(sh, "source", json_object_new_string(sum->shard_source));
+			json_object_object_add(o, "shard", sh);
+		}
+		if (sum->config_hash != NULL)
+			json_object_object_add(o, "config_hash", json_object_new_string(sum->config_hash));
 		snprintf(el, sizeof el, "%.3f", sum->elapsed);
 		json_object_object_add(o, "elapsed_seconds", json_object_new_double_s(sum->elapsed, el));
 		put_json(&b, o);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "buf.h"
+#include "discover.h"
 #include "finding.h"
 #include "stats.h"
 
@@ -48,12 +49,30 @@ void mp_sink_init(struct mp_sink *s, FILE *out, enum mp_format fmt, bool show_se
  * memory instead, and written by mp_sink_finish. */
 void mp_sink_write(struct mp_sink *s, struct mp_batch *b);
 
+/* --sample: what the sample saw, the raw counts the estimate is made of
+ * (merged runs add these up and estimate again). */
+struct mp_sample_summary {
+	double fraction;
+	uint64_t population;    /* regular files the walker saw, sampled or not */
+	uint64_t sampled;       /* of those, the ones the sample took */
+	uint64_t with_findings; /* objects of the sample with findings */
+	uint64_t findings;      /* findings counted in the sample (written and unreported) */
+	uint64_t by_class[MP_CLASS__COUNT];
+};
+
 struct mp_summary {
+	const struct mp_sample_summary *sample; /* NULL unless --sample */
 	const struct mp_stats *stats;
 	const struct mp_ruleset *rules;
 	unsigned threads;
-	double elapsed; /* seconds */
-	bool failed;    /* the exit status will be 2 (SARIF executionSuccessful) */
+	double elapsed;            /* seconds */
+	bool failed;               /* the exit status will be 2 (SARIF executionSuccessful) */
+	uint32_t shard_k, shard_n; /* --shard; shard_n 0: not sharded */
+	const char *shard_source;  /* "option", "slurm", "kubernetes", "aws-batch" */
+	const char *config_hash;   /* scanid.h; NULL: not written */
+	/* json, jsonl: a whole summary record (one line of JSON) written as
+	 * it is instead of one made from the fields above (magpie merge). */
+	const char *summary_json;
 };
 /* Write the summary and close the JSON array (for SARIF: the document). Returns 0, or -1 when any
  * write to the output failed. Call after every thread has finished. */
@@ -72,11 +91,48 @@ void mp_record_suppressed(struct mp_batch *b, const struct mp_sink *s, const str
 void mp_record_notice(struct mp_batch *b, const struct mp_sink *s, const struct mp_loc *loc, const char *kind,
 		      const char *message);
 
+/* One sample location of an object record: {"rule":ID,"location":{...}}
+ * with the location exactly as the finding record has it, appended to o. */
+void mp_record_sample(struct mp_buf *o, const struct mp_loc *loc, const struct mp_finding *f);
+
+/* What an object record shows (--report objects). */
+struct mp_object_view {
+	const char *path;   /* the object's path (NUL-terminated) */
+	const char *bucket; /* its top-level directory, bucketlen bytes ("." when 0) */
+	size_t bucketlen;
+	uint64_t size;                  /* bytes, as stored */
+	unsigned type;                  /* mp_unpack_type_name */
+	unsigned score;                 /* mp_object_score */
+	const struct mp_object *object; /* counts and samples */
+	const struct mp_ruleset *rules;
+};
+/* Format an object record into b (nothing for SARIF; one line for text). */
+void mp_record_object(struct mp_batch *b, const struct mp_sink *s, const struct mp_object_view *v);
+
+/* What a bucket record shows (--report). */
+struct mp_bucket_view {
+	const char *root;                  /* the scan root as given */
+	const struct mp_bucket_name *name; /* name, population, sampled */
+	const struct mp_bucket_acc *acc;   /* merged counters; NULL when nothing was scanned */
+	const struct mp_ruleset *rules;
+	bool sampling; /* add the estimate (--sample) */
+};
+/* Format a bucket record into b (nothing for SARIF; a few lines for text). */
+void mp_record_bucket(struct mp_batch *b, const struct mp_sink *s, const struct mp_bucket_view *v);
+
 /* A JSON string of s[0..n): exact when valid UTF-8, else with U+FFFD for
  * invalid sequences. The caller owns the result. */
 struct json_object *mp_json_lossy(const char *s, size_t n);
 /* A JSON string of s[0..n) in standard base64, or NULL when out of memory. */
 struct json_object *mp_json_base64(const char *s, size_t n);
+
+/* A finding's record location (finding.h) as a JSON object
+ * {"row","column","column_name"} or {"index","json_path"}; NULL when the
+ * finding has none. The caller owns the result. */
+struct json_object *mp_record_json(const struct mp_record *r);
+/* The same for people: "row 12, column 3 (ssn)" or "record 0, $.a[1].b";
+ * appended to out, sanitized to printable UTF-8; nothing when none. */
+void mp_record_text(const struct mp_record *r, struct mp_buf *out);
 
 /* "path!chain[0]!chain[1]..." for messages, sanitized to printable UTF-8. */
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out);

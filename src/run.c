@@ -16,6 +16,7 @@
 #include "log.h"
 #include "pool.h"
 #include "run.h"
+#include "scanid.h"
 #include "scan.h"
 #include "validate.h"
 #include "walk.h"
@@ -102,7 +103,7 @@ static int select_rules(const struct mp_settings *s, struct mp_ruleset *rs)
  * arguments were given; then the FILEs and the --rules paths, each its own
  * source, so a later one replaces same-id rules of an earlier one.
  * Returns 0 or -1 (fatal, message printed). */
-static int load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
+int mp_run_load_rules(const struct mp_settings *s, struct mp_ruleset *rs, char **files, size_t nfiles)
 {
 	char err[1024];
 	int source = 0;
@@ -251,7 +252,9 @@ static int feed_staged(const struct mp_settings *s, const struct mp_staged *st, 
 		it = (struct mp_item *)(void *)data;
 		memset(it, 0, sizeof *it);
 		memcpy(it->path, sf->path, plen + 1);
-		it->data = it->path + plen + 1;
+		/* Where the blob was put: path[] may start inside sizeof *it's
+		 * trailing padding, so not at it->path + plen + 1. */
+		it->data = data + sizeof *it + plen + 1;
 		it->len = len;
 		it->staged = sf;
 		if (mp_queue_push(q, it) != 0) {
@@ -267,6 +270,61 @@ fail:
 	rc = -1;
 out:
 	mp_git_cat_close(cat);
+	return rc;
+}
+
+/* --files-from: each path of the list (ended by newline, or NUL with
+ * --null) is walked as a root, with its whole listed path as the part
+ * --shard hashes. Empty entries are skipped; a path longer than
+ * FILES_FROM_PATH_MAX bytes is a notice, and the list goes on. A read
+ * error ends the list with an error. Returns 0, or -1 when a root could
+ * not be used or the list could not be read (the exit status is then 2). */
+#define FILES_FROM_PATH_MAX (1u << 20)
+static int feed_list(const struct mp_settings *s, FILE *in, struct mp_walk *w, struct mp_worker *mainw)
+{
+	struct mp_buf line;
+	int delim = s->files_from_null ? '\0' : '\n', c, rc = 0;
+	bool too_long = false;
+	uint64_t lineno = 1;
+	char msg[128];
+
+	mp_buf_init(&line, FILES_FROM_PATH_MAX);
+	w->listed = true;
+	/* The list is one root of the rollup, named after it; each listed
+	 * path's bucket is its first component. */
+	if (w->buckets != NULL && (w->root = mp_buckets_root(w->buckets, s->files_from)) == MP_BUCKET_NONE) {
+		mp_log_error("out of memory");
+		w->buckets = NULL;
+	}
+	for (;;) {
+		c = getc_unlocked(in);
+		if (c != EOF && c != delim) {
+			if (!too_long && (c == '\0' || mp_buf_addc(&line, (char)c) != 0))
+				too_long = true;
+			continue;
+		}
+		if (too_long) {
+			snprintf(msg, sizeof msg,
+				 "entry %llu of the list is longer than %u bytes or holds a NUL; "
+				 "not scanned (use --null for lists of NUL-ended paths)",
+				 (unsigned long long)lineno, FILES_FROM_PATH_MAX);
+			walk_notice(mainw, s->files_from, "limit", msg);
+		} else if (line.len > 0 && mp_walk_root(w, line.data) != 0) {
+			rc = -1;
+		}
+		mp_sink_write(mainw->sh->sink, &mainw->batch);
+		mp_buf_reset(&line);
+		too_long = false;
+		lineno++;
+		if (c == EOF)
+			break;
+	}
+	if (ferror(in)) {
+		mp_log_error("%s: cannot read the --files-from list", s->files_from);
+		rc = -1;
+	}
+	w->listed = false;
+	mp_buf_free(&line);
 	return rc;
 }
 
@@ -347,6 +405,53 @@ static bool fails(const struct mp_settings *s, const struct mp_stats *t, const s
 	return false;
 }
 
+static const struct mp_buckets *sort_bs;
+
+/* Bucket records: by root, the overflow bucket last, then by name. */
+static int cmp_bucket(const void *a, const void *b)
+{
+	const struct mp_bucket_name *x = &sort_bs->b[*(const uint32_t *)a],
+				    *y = &sort_bs->b[*(const uint32_t *)b];
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	if (x->other != y->other)
+		return x->other ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* --report: one bucket record per bucket the walker named, sorted, into
+ * the main thread's batch. */
+static void write_buckets(const struct mp_settings *s, const struct mp_buckets *bs,
+			  const struct mp_rollup *ru, const struct mp_ruleset *rs, struct mp_worker *mainw)
+{
+	uint32_t *order = malloc((bs->n ? bs->n : 1) * sizeof *order);
+
+	if (order == NULL) {
+		mp_log_error("out of memory for the bucket records");
+		return;
+	}
+	for (size_t i = 0; i < bs->n; i++)
+		order[i] = (uint32_t)i;
+	sort_bs = bs;
+	qsort(order, bs->n, sizeof *order, cmp_bucket);
+	for (size_t k = 0; k < bs->n; k++) {
+		uint32_t id = order[k];
+		struct mp_bucket_view v = {
+			.root = bs->roots[bs->b[id].root],
+			.name = &bs->b[id],
+			.acc = id < ru->n ? &ru->b[id] : NULL,
+			.rules = rs,
+			.sampling = s->sample > 0 && s->sample < 1,
+		};
+		mp_record_bucket(&mainw->batch, mainw->sh->sink, &v);
+		if (mainw->batch.buf.len > MP_BATCH_FLUSH)
+			mp_sink_write(mainw->sh->sink, &mainw->batch);
+	}
+	mp_sink_write(mainw->sh->sink, &mainw->batch);
+	free(order);
+}
+
 int mp_run_scan(const struct mp_settings *s)
 {
 	struct mp_staged staged = {0};
@@ -358,6 +463,11 @@ int mp_run_scan(const struct mp_settings *s)
 	struct mp_pool_shared sh;
 	struct mp_worker mainw;
 	struct mp_stats total;
+	struct mp_buckets buckets;
+	struct mp_rollup rollup;
+	struct mp_report_opts ropts = {0};
+	uint8_t *rule_class = NULL;
+	struct mp_sample_summary sample = {0};
 	struct mp_queue *q = NULL;
 	FILE *out = stdout;
 	enum mp_format fmt = s->format;
@@ -365,6 +475,8 @@ int mp_run_scan(const struct mp_settings *s)
 	int status = MP_EXIT_ERROR;
 	double t0 = now();
 	char ebuf[512];
+	FILE *files_from = NULL;
+	struct mp_select select = {.shard_k = s->shard_k, .shard_n = s->shard_n, .sample = s->sample};
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
@@ -372,17 +484,27 @@ int mp_run_scan(const struct mp_settings *s)
 	memset(&total, 0, sizeof total);
 	mp_baseline_init(&base);
 	mp_baseline_init(&collect);
+	mp_buckets_init(&buckets, s->caps[MP_CAP_BUCKETS]);
+	mp_rollup_init(&rollup, 0, MP_UNPACK_NTYPES);
 	/* First, so that outside a work tree the error comes at once, and
 	 * before any thread starts (it sets git's environment). */
 	if (s->staged && mp_git_staged(&staged, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s", ebuf);
 		return MP_EXIT_ERROR;
 	}
+	if (s->files_from != NULL) {
+		files_from = strcmp(s->files_from, "-") == 0 ? stdin : fopen(s->files_from, "r");
+		if (files_from == NULL) {
+			mp_log_error("%s: cannot open the --files-from list: %s", s->files_from,
+				     mp_strerror(errno, ebuf, sizeof ebuf));
+			return MP_EXIT_ERROR;
+		}
+	}
 	if (s->baseline && mp_baseline_load(&base, s->baseline, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s: %s", s->baseline, ebuf);
 		goto out_rules;
 	}
-	if (load_rules(s, &rs, NULL, 0) != 0)
+	if (mp_run_load_rules(s, &rs, NULL, 0) != 0)
 		goto out_rules;
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out_rules;
@@ -404,6 +526,22 @@ int mp_run_scan(const struct mp_settings *s)
 		mp_log_error("out of memory");
 		goto out_sink;
 	}
+	/* --report: each rule's data class, looked up once. */
+	if (s->report_objects || s->report_buckets) {
+		rule_class = malloc(rs.n ? rs.n : 1);
+		if (rule_class == NULL) {
+			mp_log_error("out of memory");
+			goto out_sink;
+		}
+		for (size_t i = 0; i < rs.n; i++)
+			rule_class[i] = (uint8_t)mp_rule_class(&rs.rules[i]);
+		ropts.objects = s->report_objects;
+		ropts.buckets = s->report_buckets;
+		ropts.samples = s->report_samples;
+		ropts.rule_class = rule_class;
+		mp_rollup_init(&rollup, rs.n, MP_UNPACK_NTYPES);
+	}
+	sh.report = rule_class ? &ropts : NULL;
 	sh.engine = &eng;
 	sh.sink = &sink;
 	sh.queue = q;
@@ -458,10 +596,12 @@ int mp_run_scan(const struct mp_settings *s)
 		.follow_symlinks = s->follow_symlinks,
 		.one_file_system = s->one_file_system,
 		.max_depth = s->caps[MP_CAP_WALK_DEPTH],
+		.buckets = s->report_buckets ? &buckets : NULL,
 		.queue = q,
 		.stats = &mainw.stats,
 		.notice = walk_notice,
 		.ctx = &mainw,
+		.select = &select,
 	};
 	if (s->staged && feed_staged(s, &staged, q, &mainw) != 0)
 		exit_error = true;
@@ -469,17 +609,26 @@ int mp_run_scan(const struct mp_settings *s)
 				   .mode = s->image,
 				   .platform = s->platform,
 				   .queue = q,
+				   .select = &select,
+				   .stats = &mainw.stats,
 				   .notice = mp_worker_notice,
 				   .ctx = &mainw};
 	for (size_t i = 0; i < s->npaths; i++) {
+		w.root = w.buckets ? mp_buckets_root(&buckets, s->paths[i]) : 0;
+		if (w.buckets && w.root == MP_BUCKET_NONE) {
+			mp_log_error("out of memory");
+			w.buckets = NULL;
+		}
 		/* A container image becomes one item per layer; anything else
 		 * (a directory, a file) is walked as usual. */
 		if (mp_image_root(&io, s->paths[i]) == 0 && mp_walk_root(&w, s->paths[i]) != 0)
 			exit_error = true;
 		mp_sink_write(&sink, &mainw.batch);
 	}
+	if (files_from != NULL && feed_list(s, files_from, &w, &mainw) != 0)
+		exit_error = true;
 	mp_queue_close(q);
-	mp_pool_join(&pool, &total);
+	mp_pool_join(&pool, &total, s->report_buckets ? &rollup : NULL);
 	if (sh.progress)
 		progress_stop(&pr, true);
 	mp_sink_write(&sink, &mainw.batch);
@@ -487,7 +636,34 @@ int mp_run_scan(const struct mp_settings *s)
 
 	if (s->profile)
 		print_profile(&total, &rs, &eng.hs, now() - t0);
-	struct mp_summary sum = {.stats = &total, .rules = &rs, .threads = s->threads, .elapsed = now() - t0};
+	if (s->report_buckets)
+		write_buckets(s, &buckets, &rollup, &rs, &mainw);
+	struct mp_summary sum = {.stats = &total,
+				 .rules = &rs,
+				 .threads = s->threads,
+				 .elapsed = now() - t0,
+				 .shard_k = s->shard_k,
+				 .shard_n = s->shard_n,
+				 .shard_source = s->shard_source};
+	char chash[72];
+	if (mp_scan_config_hash(s, &rs, s->baseline ? &base : NULL, select.sample, chash) == 0)
+		sum.config_hash = chash;
+	else
+		mp_log_error("cannot compute the configuration hash (out of memory, or %s unreadable)",
+			     s->config && s->config->path ? s->config->path : "the configuration");
+	if (s->sample > 0) {
+		/* The raw counts; the estimate is made from them when written. */
+		sample.fraction = s->sample;
+		sample.sampled = total.queued;
+		sample.population = total.queued + total.skipped_sample;
+		sample.with_findings = total.with_findings;
+		for (size_t i = 0; i < rs.n; i++) {
+			uint64_t n = total.by_rule[i] + total.unreported_by_rule[i];
+			sample.findings += n;
+			sample.by_class[mp_rule_class(&rs.rules[i])] += n;
+		}
+		sum.sample = &sample;
+	}
 	sum.failed = exit_error;
 	if (s->write_baseline && mp_baseline_write(&collect, s->write_baseline, ebuf, sizeof ebuf) != 0) {
 		mp_log_error("%s: %s", s->write_baseline, ebuf);
@@ -502,6 +678,7 @@ int mp_run_scan(const struct mp_settings *s)
 		status = fails(s, &total, &rs) ? MP_EXIT_FINDINGS : MP_EXIT_CLEAN;
 	}
 out_sink:
+	free(rule_class);
 	mp_batch_free(&mainw.batch);
 	mp_stats_free(&mainw.stats);
 	mp_stats_free(&total);
@@ -514,10 +691,14 @@ out_sink:
 out_engine:
 	mp_engine_free(&eng);
 out_rules:
+	mp_rollup_free(&rollup);
+	mp_buckets_free(&buckets);
 	mp_ruleset_free(&rs);
 	mp_staged_free(&staged);
 	mp_baseline_free(&base);
 	mp_baseline_free(&collect);
+	if (files_from != NULL && files_from != stdin)
+		fclose(files_from);
 	return status;
 }
 
@@ -527,7 +708,7 @@ int mp_run_rules_list(const struct mp_settings *s)
 	int status = MP_EXIT_ERROR;
 
 	memset(&rs, 0, sizeof rs);
-	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
+	if (mp_run_load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	for (size_t i = 0; i < rs.nerrors; i++)
 		mp_log_error("%s", rs.errors[i]);
@@ -625,7 +806,7 @@ int mp_run_rules_check(const struct mp_settings *s)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&eng, 0, sizeof eng);
-	if (load_rules(s, &rs, s->paths, s->npaths) != 0)
+	if (mp_run_load_rules(s, &rs, s->paths, s->npaths) != 0)
 		goto out;
 	if (build_engine(s, &rs, &eng) != 0)
 		goto out;

@@ -25,6 +25,17 @@ const char *mp_sarif_level(enum mp_severity sev)
 	}
 }
 
+const char *mp_sarif_security_severity(enum mp_severity sev)
+{
+	switch (sev) {
+	case MP_SEV_CRITICAL: return "9.5";
+	case MP_SEV_HIGH: return "8.0";
+	case MP_SEV_MEDIUM: return "5.5";
+	case MP_SEV_LOW: return "2.0";
+	default: return NULL;
+	}
+}
+
 const char *mp_sarif_notice_level(const char *kind)
 {
 	static const char *const warn[] = {"limit",        "encrypted",  "archive-error", "special-file",
@@ -152,6 +163,10 @@ void mp_sarif_hold_result(struct mp_buf *out, const struct mp_loc *loc, const st
 	mp_buf_printf(&text, "%s: %s (%s confidence%s)", r->name, f->redacted,
 		      mp_confidence_name(f->confidence), f->test_value ? ", test value" : "");
 	chain_text(&text, loc);
+	if (f->record.cell || f->record.json) {
+		mp_buf_adds(&text, " at ");
+		mp_record_text(&f->record, &text);
+	}
 
 	json_object_object_add(o, "ruleId", json_object_new_string(r->id));
 	json_object_object_add(o, "ruleIndex", json_object_new_int(0)); /* set by mp_sarif_write */
@@ -183,6 +198,11 @@ void mp_sarif_hold_result(struct mp_buf *out, const struct mp_loc *loc, const st
 	if (f->test_value)
 		json_object_object_add(props, "test_value", json_object_new_boolean(1));
 	add_chain(props, loc);
+	{
+		json_object *rec = mp_record_json(&f->record);
+		if (rec != NULL)
+			json_object_object_add(props, "record", rec);
+	}
 	json_object_object_add(props, "context", json_object_new_string(f->context));
 	if (show_secrets) {
 		json_object_object_add(props, "secret", mp_json_lossy(f->secret, f->secret_len));
@@ -329,6 +349,16 @@ static json_object *reporting_descriptor(const struct mp_rule *r, const char *id
 	json_object_object_add(d, "defaultConfiguration", conf);
 	json_object_object_add(props, "category", json_object_new_string(mp_category_name(r->category)));
 	json_object_object_add(props, "severity", json_object_new_string(mp_severity_name(r->severity)));
+	/* GitHub code scanning: the "security" tag makes these security
+	 * alerts, and security-severity (a CVSS-like score as a string) sets
+	 * their severity: 9.0 and up critical, 7.0 high, 4.0 medium, else low. */
+	json_object *tags = json_object_new_array();
+	json_object_array_add(tags, json_object_new_string("security"));
+	json_object_array_add(tags, json_object_new_string(mp_category_name(r->category)));
+	json_object_object_add(props, "tags", tags);
+	const char *score = mp_sarif_security_severity(r->severity);
+	if (score != NULL)
+		json_object_object_add(props, "security-severity", json_object_new_string(score));
 	json_object_object_add(d, "properties", props);
 	return d;
 }

@@ -28,6 +28,9 @@
 /* SARIF level of a finding: "error" (critical, high), "warning" (medium)
  * or "note" (low, info). */
 const char *mp_sarif_level(enum mp_severity sev);
+/* GitHub's "security-severity" score for a severity ("9.5" for critical
+ * down to "2.0" for low), or NULL for info (no score). */
+const char *mp_sarif_security_severity(enum mp_severity sev);
 
 /* SARIF level of a notice, by kind: "error" when magpie could not read or
  * match something it meant to scan (unreadable, read-error, scan-error,

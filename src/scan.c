@@ -40,7 +40,21 @@ struct cand {
 	uint8_t state;      /* enum cand_state */
 	uint8_t conf;       /* enum mp_confidence, once accepted */
 	uint8_t kw_pending; /* optional keywords not looked at yet (see accepted) */
+	uint8_t kw_struct;  /* found under a CSV header or JSON key naming the rule */
 	struct mp_span sp;  /* relative to the buffer */
+};
+
+/* A match kept from the previous window, for masking JSON keys. */
+struct sens {
+	uint64_t start, end; /* object offsets of the value */
+	uint32_t rule;
+};
+
+/* A CSV cell or JSON value under a header or key that names a gated rule:
+ * the rule is searched there. */
+struct gspan {
+	uint32_t rule;
+	size_t start, end; /* buffer offsets of the content */
 };
 
 struct mp_scanner {
@@ -90,7 +104,44 @@ struct mp_scanner {
 	unsigned next_flags; /* ... and the next one's */
 	/* MP_SCAN_UTF16: original offsets (2 * UTF-16 units) beside the cursor's. */
 	uint64_t cur_orig, cur_ls_orig, bc_orig, bc_ls_orig;
+
+	/* Structured objects (structured.h). The structure cursor advances
+	 * only to where a finding (or a candidate needing context) is, and
+	 * over what the buffer drops when it slides; *_bc is its state at the
+	 * buffer's base (to restart from), *_snap at the next slide point. */
+	struct mp_struct_info st, next_st;
+	bool st_started;  /* struct_begin ran for this object */
+	bool st_ready;    /* the cursors are set up */
+	bool snap_valid;  /* *_snap holds the cursor at snap_at */
+	uint64_t snap_at; /* object offset of the next slide; UINT64_MAX: none */
+	struct mp_csv_cursor csv, csv_bc, csv_snap;
+	struct mp_csv_header hdr;
+	uint32_t *hdr_mask;   /* hdr.ncols: rule + 1 of a match inside the header cell, or 0 */
+	bool hdr_mask_done;   /* the header cells were checked for matches */
+	uint32_t (*hgate)[2]; /* (column, rule): header cells naming gated rules */
+	size_t nhgate, caphgate;
+	bool json_ok; /* the JSON cursors are allocated */
+	struct mp_json_cursor json, json_bc, json_snap, json_walk;
+	char *path_out; /* a rendered JSONPath */
+	size_t path_out_cap;
+	char colname[MP_RULE_KEYWORD_LEN_MAX + 160]; /* a masked column name */
+	struct sens *sens;                           /* the previous window's matches, by start */
+	size_t nsens, capsens, sens_reach;
+	struct gspan *gspans;
+	size_t ngspans, capgspans;
+	size_t gs_from, gs_to;        /* the span being searched */
+	bool push_struct;             /* push_cand marks candidates kw_struct */
+	bool struct_cands;            /* this window has kw_struct candidates */
+	bool gated_hit;               /* this window has hits of a gated rule */
+	enum mp_json_error noted_err; /* JSON: the last problem noticed */
+	uint64_t noted_line;          /* JSON Lines: 1 + the line last noticed */
+	uint64_t struct_notes;        /* structure notices given for this object */
+	uint64_t struct_unnoted;      /* ... and those past STRUCT_NOTES_MAX */
 };
+
+/* Structure notices (malformed lines, JSON limits) named per object; the
+ * rest are counted in one last notice. */
+#define STRUCT_NOTES_MAX 10
 
 static uint64_t now_ns(void)
 {
@@ -122,6 +173,12 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 	e->show_secrets = show_secrets;
 	if (mp_hsdb_build(rs, opts, &e->hs, err, errlen) != 0)
 		return -1;
+	e->labels = mp_labels_new(rs);
+	if (e->labels == NULL) {
+		snprintf(err, errlen, "out of memory for the keyword labels");
+		mp_hsdb_free(&e->hs);
+		return -1;
+	}
 	reach = rs->max_distance > MP_CONTEXT_RADIUS ? rs->max_distance : MP_CONTEXT_RADIUS;
 	e->back = rs->max_width + reach + MP_RULE_KEYWORD_LEN_MAX + 16;
 	e->fwd = rs->max_width + reach + MP_RULE_KEYWORD_LEN_MAX + 16;
@@ -131,6 +188,8 @@ int mp_engine_init(struct mp_engine *e, struct mp_ruleset *rs, const uint64_t ca
 void mp_engine_free(struct mp_engine *e)
 {
 	mp_hsdb_free(&e->hs);
+	mp_labels_free(e->labels);
+	e->labels = NULL;
 }
 
 /* ---- scanner ---- */
@@ -176,6 +235,16 @@ void mp_scanner_free(struct mp_scanner *s)
 	free(s->last_end);
 	free(s->rule_count);
 	free(s->over);
+	mp_csv_header_free(&s->hdr);
+	free(s->hdr_mask);
+	free(s->hgate);
+	mp_json_free(&s->json);
+	mp_json_free(&s->json_bc);
+	mp_json_free(&s->json_snap);
+	mp_json_free(&s->json_walk);
+	free(s->path_out);
+	free(s->sens);
+	free(s->gspans);
 	mp_buf_free(&s->red);
 	mp_buf_free(&s->ctx);
 	free(s);
@@ -184,6 +253,11 @@ void mp_scanner_free(struct mp_scanner *s)
 void mp_scanner_next_object(struct mp_scanner *s, unsigned flags)
 {
 	s->next_flags = flags;
+}
+
+void mp_scanner_next_structure(struct mp_scanner *s, const struct mp_struct_info *info)
+{
+	s->next_st = *info;
 }
 
 void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p)
@@ -332,6 +406,7 @@ static int push_cand(struct mp_scanner *s, uint32_t rule, const struct mp_span *
 	s->cands[s->ncands].state = CAND_UNCHECKED;
 	s->cands[s->ncands].conf = 0;
 	s->cands[s->ncands].kw_pending = 0;
+	s->cands[s->ncands].kw_struct = s->push_struct;
 	s->cands[s->ncands].sp = *sp;
 	s->ncands++;
 	return 0;
@@ -486,6 +561,8 @@ static bool is_test_value(const struct mp_rule *r, const char *sec, size_t n)
 	return false;
 }
 
+static bool struct_keyword(struct mp_scanner *s, const struct cand *c);
+
 /* Run candidate i's checks (entropy, validators, keywords) once; true if
  * it is a finding, whatever confidence the user asked for. */
 static bool accepted(struct mp_scanner *s, size_t i, size_t len)
@@ -515,7 +592,9 @@ static bool accepted(struct mp_scanner *s, size_t i, size_t len)
 		 * counted under findings-per-rule). */
 		c->kw_pending = conf < MP_CONF_HIGH;
 	} else if (r->nkeywords > 0) {
-		bool near = mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send);
+		/* A header or key naming the rule counts as a keyword nearby. */
+		bool near = c->kw_struct || mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send) ||
+			    struct_keyword(s, c);
 		if (!near && r->kw_required)
 			return false;
 		if (near && !r->kw_required && conf < MP_CONF_HIGH)
@@ -543,6 +622,349 @@ static void count_unreported(struct mp_scanner *s, const struct cand *c)
 
 #define ALLOW_REACH  4096 /* bytes searched for "magpie:allow" on either side of a value */
 #define ALLOW_ID_MAX 128  /* bytes of one rule id or glob after it */
+
+/* ---- structured objects: cursors, record locations, context ---- */
+
+/* Is there a match (a confirmed candidate of any rule, whatever its checks
+ * say) in the object's bytes [a, b)? Sets *rule. This window's candidates
+ * and the previous window's that reach into it are looked at. */
+static bool match_within(const struct mp_scanner *s, uint64_t a, uint64_t b, uint32_t *rule)
+{
+	if (b > s->base && s->ncands > 0) {
+		size_t ra = a > s->base ? (size_t)(a - s->base) : 0, rb = (size_t)(b - s->base);
+		for (size_t i = first_cand_near(s, ra); i < s->ncands; i++) {
+			const struct mp_span *o = &s->cands[i].sp;
+			if (o->sstart >= rb)
+				break;
+			if (o->send > ra) {
+				*rule = s->cands[i].rule;
+				return true;
+			}
+		}
+	}
+	for (size_t i = 0; i < s->nsens; i++) {
+		if (s->sens[i].start >= b)
+			break;
+		if (s->sens[i].end > a) {
+			*rule = s->sens[i].rule;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The main JSON cursor read a key: a key holding a match is masked in
+ * every path through it. */
+static void main_key(void *ctx, struct mp_json_cursor *c, struct mp_json_frame *f)
+{
+	struct mp_scanner *s = ctx;
+	uint32_t rule;
+
+	(void)c;
+	if (!s->e->show_secrets && match_within(s, f->key_start, f->key_end, &rule))
+		f->masked = rule + 1;
+}
+
+static const char *rule_id_of(void *ctx, uint32_t rule)
+{
+	const struct mp_scanner *s = ctx;
+	return s->e->rules->rules[rule].id;
+}
+
+static int json_cursors(struct mp_scanner *s)
+{
+	uint32_t depth = (uint32_t)s->e->caps[MP_CAP_JSON_DEPTH];
+	size_t cap = (size_t)s->e->caps[MP_CAP_JSON_PATH];
+
+	if (s->json_ok)
+		return 0;
+	/* A rendered path may carry a mask per level in place of a key. */
+	s->path_out_cap = cap + (size_t)depth * 160;
+	s->path_out = malloc(s->path_out_cap);
+	if (s->path_out == NULL || mp_json_alloc(&s->json, depth, cap) != 0 ||
+	    mp_json_alloc(&s->json_bc, depth, cap) != 0 || mp_json_alloc(&s->json_snap, depth, cap) != 0 ||
+	    mp_json_alloc(&s->json_walk, depth, cap) != 0)
+		return -1;
+	s->json.on_key = main_key;
+	s->json.ctx = s;
+	s->json_ok = true;
+	return 0;
+}
+
+/* The object's first bytes are in data[0..len): set the cursors up. */
+static void struct_begin(struct mp_scanner *s, size_t len)
+{
+	const uint64_t *caps = s->e->caps;
+
+	s->st_started = true;
+	if (s->st.kind == MP_STRUCT_NONE || (s->flags & MP_SCAN_UTF16))
+		return;
+	s->snap_valid = false;
+	s->nhgate = 0;
+	s->nsens = 0;
+	s->sens_reach = 0;
+	s->noted_err = MP_JSON_OK;
+	s->noted_line = 0;
+	s->struct_notes = 0;
+	s->struct_unnoted = 0;
+	if (s->st.kind == MP_STRUCT_CSV) {
+		mp_csv_init(&s->csv, s->st.delim, s->data, len);
+		s->csv_bc = s->csv;
+		s->hdr_mask_done = false;
+		if (s->st.header && mp_csv_header_parse(&s->hdr, s->data, len, s->st.delim,
+							(size_t)caps[MP_CAP_CSV_COLUMNS]) != 0)
+			s->st.header = false; /* it does not end in the first segment */
+		if (s->st.header) {
+			s->hdr_mask = calloc(s->hdr.ncols ? s->hdr.ncols : 1, sizeof *s->hdr_mask);
+			if (s->hdr_mask == NULL) {
+				mp_csv_header_free(&s->hdr);
+				s->st.header = false;
+			}
+		}
+		if (s->st.header && s->hdr.cut)
+			notice(s, "limit",
+			       "csv-columns limit (%llu): the header has more columns; those after it have "
+			       "no "
+			       "column_name and their header is not keyword context",
+			       (unsigned long long)caps[MP_CAP_CSV_COLUMNS]);
+		for (size_t c = 0; s->st.header && c < s->hdr.ncols; c++) {
+			uint32_t rules[8];
+			size_t k = mp_labels_match(s->e->labels, s->hdr.names + s->hdr.name_off[c],
+						   s->hdr.name_off[c + 1] - s->hdr.name_off[c], rules, 8);
+			for (size_t j = 0; j < k; j++) {
+				if (mp_array_grow(&s->hgate, &s->caphgate, s->nhgate, sizeof *s->hgate, 8) !=
+				    0)
+					break;
+				s->hgate[s->nhgate][0] = (uint32_t)(c + 1);
+				s->hgate[s->nhgate][1] = rules[j];
+				s->nhgate++;
+			}
+		}
+	} else {
+		if (json_cursors(s) != 0) {
+			notice(s, "error", "out of memory for the JSON cursors; no json_path in this object");
+			return;
+		}
+		mp_json_init(&s->json, s->st.kind == MP_STRUCT_JSONL, s->data, len);
+		mp_json_copy(&s->json_bc, &s->json);
+	}
+	s->st_ready = true;
+}
+
+static void struct_end(struct mp_scanner *s)
+{
+	if (s->struct_unnoted > 0)
+		notice(s, "malformed",
+		       "%llu more JSON record%s with a structure problem (malformed, or past json-depth or "
+		       "json-path) were not named; findings there have no json_path",
+		       (unsigned long long)s->struct_unnoted, s->struct_unnoted == 1 ? "" : "s");
+	if (s->st.header)
+		mp_csv_header_free(&s->hdr);
+	free(s->hdr_mask);
+	s->hdr_mask = NULL;
+	s->st.kind = MP_STRUCT_NONE;
+	s->st_started = false;
+	s->st_ready = false;
+	s->struct_unnoted = 0;
+}
+
+/* Move the structure cursor to object offset `off` (inside the buffer).
+ * Backwards means a restart from the buffer's base. Passing the next slide
+ * point leaves a snapshot there, so that the slide need not walk again. */
+static void struct_to(struct mp_scanner *s, uint64_t off)
+{
+	if (s->st.kind == MP_STRUCT_CSV) {
+		if (off < s->csv.off)
+			s->csv = s->csv_bc;
+		if (off > s->snap_at && !s->snap_valid && s->csv.off <= s->snap_at) {
+			mp_csv_advance(&s->csv, s->data, s->base, s->snap_at);
+			s->csv_snap = s->csv;
+			s->snap_valid = true;
+		}
+		if (off > s->csv.off)
+			mp_csv_advance(&s->csv, s->data, s->base, off);
+		return;
+	}
+	if (off < s->json.off)
+		mp_json_copy(&s->json, &s->json_bc);
+	if (off > s->snap_at && !s->snap_valid && s->json.off <= s->snap_at) {
+		mp_json_advance(&s->json, s->data, s->base, s->snap_at);
+		mp_json_copy(&s->json_snap, &s->json);
+		s->snap_valid = true;
+	}
+	if (off > s->json.off)
+		mp_json_advance(&s->json, s->data, s->base, off);
+}
+
+/* The buffer is about to drop the bytes before object offset `to`. */
+static void struct_slide(struct mp_scanner *s, uint64_t to)
+{
+	if (!s->st_ready)
+		return;
+	if (s->st.kind == MP_STRUCT_CSV) {
+		if (s->snap_valid) {
+			s->csv = s->csv_snap;
+		} else {
+			if (s->csv.off > to)
+				s->csv = s->csv_bc;
+			if (to > s->csv.off)
+				mp_csv_advance(&s->csv, s->data, s->base, to);
+		}
+		s->csv_bc = s->csv;
+	} else {
+		if (s->snap_valid) {
+			mp_json_copy(&s->json, &s->json_snap);
+		} else {
+			if (s->json.off > to)
+				mp_json_copy(&s->json, &s->json_bc);
+			if (to > s->json.off)
+				mp_json_advance(&s->json, s->data, s->base, to);
+		}
+		mp_json_copy(&s->json_bc, &s->json);
+		/* Keys after `to` may hold matches found in this window. */
+		size_t k = 0;
+		for (size_t i = 0; i < s->nsens; i++)
+			if (s->sens[i].end > to)
+				s->sens[k++] = s->sens[i];
+		s->nsens = k;
+		for (size_t i = 0; i < s->ncands; i++) {
+			uint64_t a = s->base + s->cands[i].sp.sstart, b = s->base + s->cands[i].sp.send;
+			if (b <= to || (k > 0 && a < s->sens[k - 1].start))
+				continue;
+			if (mp_array_grow(&s->sens, &s->capsens, s->nsens, sizeof *s->sens, 64) != 0)
+				break;
+			s->sens[s->nsens].start = a;
+			s->sens[s->nsens].end = b;
+			s->sens[s->nsens].rule = s->cands[i].rule;
+			s->nsens++;
+		}
+	}
+	s->snap_valid = false;
+}
+
+/* A notice for the JSON cursor's problem, once per record (JSON Lines) or
+ * per problem (JSON). */
+static void json_note(struct mp_scanner *s)
+{
+	const struct mp_json_cursor *c = &s->json;
+	const uint64_t *caps = s->e->caps;
+	char where[64];
+
+	if (c->err == MP_JSON_OK)
+		return;
+	if (c->lines) {
+		if (s->noted_line == c->index + 1)
+			return;
+		s->noted_line = c->index + 1;
+		snprintf(where, sizeof where, "on line %llu (byte %llu)", (unsigned long long)c->index + 1,
+			 (unsigned long long)c->err_off);
+	} else {
+		if (s->noted_err == c->err)
+			return;
+		s->noted_err = c->err;
+		snprintf(where, sizeof where, "at byte %llu", (unsigned long long)c->err_off);
+	}
+	if (s->struct_notes >= STRUCT_NOTES_MAX) {
+		s->struct_unnoted++;
+		return;
+	}
+	s->struct_notes++;
+	switch (c->err) {
+	case MP_JSON_SYNTAX:
+		if (c->lines)
+			notice(s, "malformed",
+			       "malformed JSON %s: findings after it on that line have no json_path; the "
+			       "other lines keep theirs",
+			       where);
+		else
+			notice(s, "malformed",
+			       "malformed JSON %s: the rest of the object is scanned as text, its findings "
+			       "have no record location",
+			       where);
+		break;
+	case MP_JSON_TOO_DEEP:
+		notice(s, "limit",
+		       "json-depth limit (%llu) passed %s: values nested deeper have no json_path",
+		       (unsigned long long)caps[MP_CAP_JSON_DEPTH], where);
+		break;
+	case MP_JSON_PATH_LONG:
+		notice(s, "limit",
+		       "json-path limit (%llu bytes) passed %s: values below that key have no json_path",
+		       (unsigned long long)caps[MP_CAP_JSON_PATH], where);
+		break;
+	case MP_JSON_OK: break;
+	}
+}
+
+/* The record location of a finding at object offset `off`. */
+static void fill_record(struct mp_scanner *s, struct mp_record *rec, uint64_t off)
+{
+	memset(rec, 0, sizeof *rec);
+	if (!s->st_ready)
+		return;
+	struct_to(s, off);
+	if (s->st.kind == MP_STRUCT_CSV) {
+		uint64_t col = s->csv.col;
+		rec->cell = true;
+		rec->row = s->csv.row;
+		rec->column = col;
+		if (s->st.header && rec->row > 1 && col <= s->hdr.ncols) {
+			uint32_t m = s->hdr_mask[col - 1];
+			if (m != 0) {
+				int k = snprintf(s->colname, sizeof s->colname, "<masked:%s>",
+						 s->e->rules->rules[m - 1].id);
+				rec->column_name = s->colname;
+				rec->column_name_len = k > 0 ? (size_t)k : 0;
+			} else {
+				rec->column_name = s->hdr.names + s->hdr.name_off[col - 1];
+				rec->column_name_len = s->hdr.name_off[col] - s->hdr.name_off[col - 1];
+			}
+		}
+		return;
+	}
+	json_note(s);
+	if (s->json.broken && !s->json.lines)
+		return; /* a malformed document: scanned as text from here */
+	rec->json = true;
+	rec->index = s->json.index;
+	if (mp_json_path_known(&s->json)) {
+		size_t n = mp_json_path_render(&s->json, s->path_out, s->path_out_cap, rule_id_of, s);
+		if (n > 0) {
+			rec->json_path = s->path_out;
+			rec->json_path_len = n;
+		}
+	}
+}
+
+/* Does a keyword of candidate c's rule name its CSV column (in the header)
+ * or one of the keys above its JSON value? */
+static bool struct_keyword(struct mp_scanner *s, const struct cand *c)
+{
+	const struct mp_rule *r = &s->e->rules->rules[c->rule];
+
+	if (!s->st_ready || r->nkeywords == 0)
+		return false;
+	struct_to(s, s->base + c->sp.sstart);
+	if (s->st.kind == MP_STRUCT_CSV) {
+		uint64_t col = s->csv.col;
+		if (!s->st.header || s->csv.row <= 1 || col > s->hdr.ncols)
+			return false;
+		return mp_label_match(r, s->hdr.names + s->hdr.name_off[col - 1],
+				      s->hdr.name_off[col] - s->hdr.name_off[col - 1]);
+	}
+	if (s->json.broken)
+		return false;
+	uint32_t used = s->json.depth < s->json.max_depth ? s->json.depth : s->json.max_depth;
+	if (mp_json_at_key(&s->json) && used > 0)
+		used--; /* a value inside a key: that key is not above it */
+	for (uint32_t i = 0; i < used; i++) {
+		const char *p;
+		size_t n = mp_json_component(&s->json, i, &p);
+		if (n > 0 && mp_label_match(r, p, n))
+			return true;
+	}
+	return false;
+}
 
 /* Does "magpie:allow" appear on the line data[ls..le), with no rule list
  * after it, or with one that names rule id (ids or fnmatch globs,
@@ -636,6 +1058,7 @@ static void locate(struct mp_scanner *s, const struct cand *c, struct mp_finding
 	}
 	mp_fingerprint(f->rule->id, sec, n, f->fingerprint);
 	f->allowed = allowed_here(s, c, len);
+	fill_record(s, &f->record, s->base + c->sp.sstart);
 }
 
 static void report(struct mp_scanner *s, size_t i, size_t len)
@@ -674,7 +1097,8 @@ static void report(struct mp_scanner *s, size_t i, size_t len)
 			count_unreported(s, c);
 		return;
 	}
-	if (c->kw_pending && mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send))
+	if (c->kw_pending &&
+	    (mp_keyword_near(r, s->data, len, c->sp.sstart, c->sp.send) || struct_keyword(s, c)))
 		conf++;
 	if (s->nfindings >= s->e->caps[MP_CAP_FINDINGS_PER_OBJECT]) {
 		notice(s, "limit",
@@ -708,6 +1132,16 @@ static int add_found(void *ctx, const struct mp_span *sp)
 		return -1;
 	s->found[s->nfound++] = *sp;
 	return 0;
+}
+
+/* add_found for a value inside [gs_from, gs_to] only. */
+static int add_found_in(void *ctx, const struct mp_span *sp)
+{
+	struct mp_scanner *s = ctx;
+
+	if (sp->sstart < s->gs_from || sp->send > s->gs_to)
+		return 0;
+	return add_found(ctx, sp);
 }
 
 static int cmp_span_end(const void *a, const void *b)
@@ -810,6 +1244,212 @@ static bool specific_overlaps(struct mp_scanner *s, size_t i, size_t len)
 	return false;
 }
 
+/* ---- structured objects: gated rules under a header or key ---- */
+
+static void add_gspan(struct mp_scanner *s, uint32_t rule, uint64_t a, uint64_t b)
+{
+	if (b <= a || a < s->base)
+		return;
+	if (mp_array_grow(&s->gspans, &s->capgspans, s->ngspans, sizeof *s->gspans, 64) != 0)
+		return;
+	s->gspans[s->ngspans].rule = rule;
+	s->gspans[s->ngspans].start = (size_t)(a - s->base);
+	s->gspans[s->ngspans].end = (size_t)(b - s->base);
+	s->ngspans++;
+}
+
+static void gate_cell(void *ctx, const struct mp_csv_cursor *c, uint64_t col, uint64_t start, uint64_t end)
+{
+	struct mp_scanner *s = ctx;
+
+	if (s->st.header && c->row == 1)
+		return;
+	for (size_t k = 0; k < s->nhgate; k++)
+		if (s->hgate[k][0] == col)
+			add_gspan(s, s->hgate[k][1], start, end);
+}
+
+/* Which gated rules frame i's key names (computed once per key). */
+static void frame_gated(struct mp_scanner *s, struct mp_json_cursor *c, uint32_t i)
+{
+	struct mp_json_frame *f = &c->frames[i];
+	uint32_t rules[4];
+	const char *p;
+	size_t n = 0;
+
+	f->gated_done = true;
+	f->ngated = 0;
+	if (f->type == '{' && f->has_key)
+		n = mp_json_component(c, i, &p);
+	if (n > 0)
+		f->ngated = (uint8_t)mp_labels_match(s->e->labels, p, n, rules, 4);
+	for (uint8_t k = 0; k < f->ngated; k++)
+		f->gated[k] = (uint16_t)rules[k];
+}
+
+static void gate_key(void *ctx, struct mp_json_cursor *c, struct mp_json_frame *f)
+{
+	frame_gated(ctx, c, (uint32_t)(f - c->frames));
+}
+
+static void gate_value(void *ctx, struct mp_json_cursor *c, uint64_t start, uint64_t end)
+{
+	struct mp_scanner *s = ctx;
+	uint32_t used = c->depth < c->max_depth ? c->depth : c->max_depth;
+
+	for (uint32_t i = 0; i < used; i++) {
+		struct mp_json_frame *f = &c->frames[i];
+		if (f->type != '{' || !f->has_key)
+			continue;
+		if (!f->gated_done)
+			frame_gated(s, c, i);
+		for (uint8_t k = 0; k < f->ngated; k++)
+			add_gspan(s, f->gated[k], start, end);
+	}
+}
+
+/* Does a key open at the buffer's base name a gated rule? */
+static bool base_gated(struct mp_scanner *s)
+{
+	struct mp_json_cursor *c = &s->json_bc;
+	uint32_t used = c->depth < c->max_depth ? c->depth : c->max_depth;
+
+	for (uint32_t i = 0; i < used; i++) {
+		if (!c->frames[i].gated_done)
+			frame_gated(s, c, i);
+		if (c->frames[i].ngated > 0)
+			return true;
+	}
+	return false;
+}
+
+static int add_found_in(void *ctx, const struct mp_span *sp);
+
+/* Does the keyword hit ending at e in p[0..len) sit in a JSON key whose
+ * value reaches past e + d (the part the keyword search covers)? Read from
+ * the hit on, without the cursor: the rest of a key, '"', ':', then a
+ * string, a scalar or a container, skipped to its end. Text that is not a
+ * key is covered by the keyword search; a value that does not end within
+ * the buffer reaches. */
+static bool key_value_reaches(const char *p, size_t len, size_t e, size_t d)
+{
+	size_t i = e, lim = e + d < len ? e + d : len;
+	const char *q = memchr(p + e, '"',
+			       (e + MP_RULE_KEYWORD_LEN_MAX < len ? e + MP_RULE_KEYWORD_LEN_MAX : len) - e);
+
+	if (e > 0 && p[e - 1] == '"')
+		q = p + e - 1; /* the keyword took the key's closing quote */
+	if (q == NULL)
+		return false;
+	i = (size_t)(q - p) + 1;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	if (i >= len || p[i] != ':')
+		return false;
+	i++;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i >= lim)
+		return true;
+	if (p[i] != '[' && p[i] != '{')
+		return false; /* a scalar: one value, which the keyword search sees when it is near */
+	for (int depth = 0; i < lim; i++) {
+		char c = p[i];
+		if (c == '"') {
+			for (i++; i < lim && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if ((c == ']' || c == '}') && --depth == 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static int cmp_gspan(const void *a, const void *b)
+{
+	const struct gspan *x = a, *y = b;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* A gated rule searches for its keywords, so a value whose keyword is only
+ * in its column's header, or in a key far above it, gives no hit. Walk this
+ * buffer's cells (or values) under headers (or keys) naming a gated rule
+ * and search the rule's pattern in each. The candidates need no keyword
+ * nearby (kw_struct). */
+static void struct_gated_search(struct mp_scanner *s, size_t len)
+{
+	struct mp_rule *rules = s->e->rules->rules;
+
+	s->ngspans = 0;
+	if (s->st.kind == MP_STRUCT_CSV) {
+		if (s->nhgate == 0)
+			return;
+		struct mp_csv_cursor w = s->csv_bc;
+		mp_csv_walk(&w, s->data, s->base, s->base + len, true, gate_cell, s);
+	} else {
+		if (!s->gated_hit && !base_gated(s))
+			return;
+		struct mp_json_cursor *w = &s->json_walk;
+		mp_json_copy(w, &s->json_bc);
+		w->on_key = gate_key;
+		w->on_value = gate_value;
+		w->ctx = s;
+		mp_json_advance(w, s->data, s->base, s->base + len);
+		if (mp_json_in_value(w) && w->str_start < w->off)
+			gate_value(s, w, w->str_start, w->off); /* a value cut by the buffer's end */
+	}
+	if (s->ngspans == 0)
+		return;
+	qsort(s->gspans, s->ngspans, sizeof *s->gspans, cmp_gspan);
+	for (size_t i = 0; i < s->ngspans;) {
+		uint32_t rule = s->gspans[i].rule;
+		struct mp_rule *r = &rules[rule];
+		s->nfound = 0;
+		for (; i < s->ngspans && s->gspans[i].rule == rule; i++) {
+			const struct gspan *g = &s->gspans[i];
+			if (i > 0 && s->gspans[i - 1].rule == rule && s->gspans[i - 1].start == g->start)
+				continue; /* the same value under two keys */
+			s->gs_from = g->start;
+			s->gs_to = g->end;
+			/* From the byte before: patterns look at the delimiter. */
+			if (mp_confirm_search(&s->conf, r, s->data, len, g->start > 0 ? g->start - 1 : 0,
+					      g->end, add_found_in, s) < 0)
+				break;
+		}
+		if (s->nfound == 0)
+			continue;
+		qsort(s->found, s->nfound, sizeof *s->found, cmp_span_end);
+		s->push_struct = true;
+		dedupe_push(s, rule, s->found, s->nfound);
+		s->push_struct = false;
+		s->struct_cands = true;
+	}
+}
+
+/* Merge candidates found twice (by a keyword nearby and under a header or
+ * key): the cands are sorted by start, then rule. */
+static void merge_struct_cands(struct mp_scanner *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->ncands; i++) {
+		if (k > 0 && s->cands[k - 1].rule == s->cands[i].rule &&
+		    s->cands[k - 1].sp.sstart == s->cands[i].sp.sstart) {
+			s->cands[k - 1].kw_struct |= s->cands[i].kw_struct;
+			if (s->cands[i].sp.send > s->cands[k - 1].sp.send)
+				s->cands[k - 1].sp = s->cands[i].sp;
+			continue;
+		}
+		s->cands[k++] = s->cands[i];
+	}
+	s->ncands = k;
+}
+
 /* --profile: the hits i0..i of one rule gave the candidates from c0 on;
  * the time since the group began (subtracted there) is added. */
 static void prof_group(struct mp_scanner *s, size_t i0, size_t i, size_t c0)
@@ -847,8 +1487,12 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	s->cur_ls = s->bc_ls;
 	s->cur_orig = s->bc_orig;
 	s->cur_ls_orig = s->bc_ls_orig;
+	s->gated_hit = false;
+	s->struct_cands = false;
 	if (len == 0)
 		return;
+	if (s->st.kind != MP_STRUCT_NONE && !s->st_started)
+		struct_begin(s, len);
 	uint64_t t = s->prof ? now_ns() : 0;
 	rc = HS_SUCCESS;
 	for (unsigned d = 0; d < s->e->hs.ndb && rc == HS_SUCCESS; d++) {
@@ -878,9 +1522,11 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		       (unsigned long long)s->e->caps[MP_CAP_HITS_PER_SEGMENT], (unsigned long long)s->base);
 		s->hits_noted = true;
 	}
-	if (s->nhits == 0)
+	if (s->nhits == 0 && !(s->st_ready && s->st.kind == MP_STRUCT_CSV && s->nhgate > 0) &&
+	    !(s->st_ready && s->st.kind != MP_STRUCT_CSV && base_gated(s)))
 		return;
-	sort_hits(s);
+	if (s->nhits > 0)
+		sort_hits(s);
 
 	/* Per rule: confirm in end order, keep one match per overlapping run. */
 	for (size_t i = 0, i0 = 0, c0 = 0; i < s->nhits; prof_group(s, i0, i, c0)) {
@@ -900,6 +1546,12 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		}
 		if (r->prefilter || r->gated || r->digit_run) {
 			size_t j = i;
+			bool json = s->st_ready && s->st.kind != MP_STRUCT_CSV;
+			for (size_t k = i;
+			     json && r->gated && !s->gated_hit && k < s->nhits && s->hits[k].rule == rule;
+			     k++)
+				s->gated_hit = key_value_reaches(s->data, len, s->hits[k].end,
+								 r->kw_distance);
 			while (j < s->nhits && s->hits[j].rule == rule)
 				j++;
 			search_rule(s, rule, s->hits + i, j - i, len);
@@ -925,9 +1577,13 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 		if (have)
 			push_cand(s, rule, &cur);
 	}
+	if (s->st_ready && s->e->labels != NULL)
+		struct_gated_search(s, len);
 	if (s->ncands == 0)
 		return;
 	qsort(s->cands, s->ncands, sizeof *s->cands, cmp_cand_start);
+	if (s->struct_cands)
+		merge_struct_cands(s);
 	/* Allow comments are rare: one search of the window spares each
 	 * finding its own. */
 	s->has_allow = memmem(s->data, len, "magpie:allow", 12) != NULL;
@@ -935,6 +1591,14 @@ static void scan_window(struct mp_scanner *s, size_t len, size_t r0, size_t r1)
 	for (size_t i = 0; i < s->ncands; i++)
 		if (s->cands[i].sp.send - s->cands[i].sp.sstart > s->cand_reach)
 			s->cand_reach = s->cands[i].sp.send - s->cands[i].sp.sstart;
+	if (s->st_ready && s->st.kind == MP_STRUCT_CSV && s->st.header && !s->hdr_mask_done) {
+		/* A header cell holding a match is masked as a column_name. */
+		uint32_t rule;
+		s->hdr_mask_done = true;
+		for (size_t c = 0; c < s->hdr.ncols && !s->e->show_secrets; c++)
+			if (match_within(s, s->hdr.cell_start[c], s->hdr.cell_end[c], &rule))
+				s->hdr_mask[c] = rule + 1;
+	}
 	for (size_t i = 0; i < s->ncands && !s->stopped; i++) {
 		const struct cand *c = &s->cands[i];
 		if (c->sp.end <= r0 || c->sp.end > r1)
@@ -965,6 +1629,11 @@ static void begin_object(struct mp_scanner *s, const struct mp_loc *loc)
 	s->cur_orig = s->cur_ls_orig = s->bc_orig = s->bc_ls_orig = 0;
 	s->flags = s->next_flags;
 	s->next_flags = 0;
+	s->st = s->next_st;
+	s->next_st.kind = MP_STRUCT_NONE;
+	s->st_started = false;
+	s->st_ready = false;
+	s->snap_at = UINT64_MAX;
 	memset(s->last_end, 0, s->e->rules->n * sizeof *s->last_end);
 	s->nover = 0;
 	if (s->any_count) {
@@ -1004,6 +1673,7 @@ static void end_object(struct mp_scanner *s)
 		       s->conf.limit_hits == 1 ? "" : "s");
 		s->conf.limit_hits = 0;
 	}
+	struct_end(s);
 	s->loc = NULL;
 	s->data = NULL;
 	s->flags = 0;
@@ -1066,6 +1736,7 @@ uint64_t mp_scan_stream(struct mp_scanner *s, const struct mp_loc *loc, const st
 			fill += (size_t)got;
 		}
 		size_t r1 = eof ? fill : fill - e->fwd;
+		s->snap_at = eof ? UINT64_MAX : s->base + (r1 - e->back);
 		scan_window(s, fill, r0, r1);
 		if (eof || s->stopped) {
 			total = s->base + fill;
@@ -1083,6 +1754,7 @@ uint64_t mp_scan_stream(struct mp_scanner *s, const struct mp_loc *loc, const st
 		s->bc_ls = s->cur_ls;
 		s->bc_orig = s->cur_orig;
 		s->bc_ls_orig = s->cur_ls_orig;
+		struct_slide(s, s->base + nb);
 		memmove(s->buf, s->buf + nb, fill - nb);
 		fill -= nb;
 		s->base += nb;

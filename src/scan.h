@@ -24,6 +24,7 @@
 #include "finding.h"
 #include "hsdb.h"
 #include "rules.h"
+#include "structured.h"
 
 /* Bytes of text shown on each side of a secret in a finding's context. */
 #define MP_CONTEXT_RADIUS 60
@@ -46,6 +47,8 @@ struct mp_engine {
 	bool scan_media;                   /* --media=scan: media is scanned as binary content */
 	size_t back;                       /* overlap kept before a segment's window */
 	size_t fwd;                        /* bytes read past a segment's window */
+	struct mp_labels *labels;          /* owned: keywords of the gated rules, for CSV headers
+	                                    * and JSON keys */
 };
 
 /* Build the database for rs and derive the overlap. e->min_confidence,
@@ -104,6 +107,12 @@ void mp_scanner_profile(struct mp_scanner *s, struct mp_prof *p);
  * fingerprints use the UTF-8 text. */
 #define MP_SCAN_UTF16 2u
 void mp_scanner_next_object(struct mp_scanner *s, unsigned flags);
+
+/* What the next object is (mp_struct_detect): findings in a CSV or JSON
+ * object then carry a record location (finding.h), and the column's header
+ * or the value's keys count as keyword context. Ends with that object.
+ * Ignored with MP_SCAN_UTF16. */
+void mp_scanner_next_structure(struct mp_scanner *s, const struct mp_struct_info *info);
 
 /* Scan data already in memory as one object. Returns findings reported. */
 uint64_t mp_scan_mem(struct mp_scanner *s, const struct mp_loc *loc, const void *data, size_t len);

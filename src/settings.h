@@ -16,6 +16,7 @@ enum mp_command {
 	MP_CMD_SCAN,
 	MP_CMD_RULES_LIST,
 	MP_CMD_RULES_CHECK,
+	MP_CMD_MERGE,
 	MP_CMD_HELP,
 	MP_CMD_VERSION
 };
@@ -49,8 +50,18 @@ struct mp_settings {
 	enum mp_binary_mode binary;        /* --binary */
 	bool scan_media;                   /* --media=scan */
 	bool quiet;
-	bool staged;                /* --staged: the git index's added lines */
-	const char *baseline;       /* --baseline FILE, or NULL */
+	bool report_objects;       /* --report objects: object records (and the bucket rollup) */
+	bool report_buckets;       /* --report buckets (or objects): bucket records */
+	size_t report_samples;     /* --report-samples: sample locations per object record */
+	double sample;             /* --sample: the fraction of objects scanned; 0 = all */
+	bool staged;               /* --staged: the git index's added lines */
+	uint32_t shard_k, shard_n; /* --shard: this run is shard k of n; n == 0: not sharded */
+	const char
+		*shard_source;  /* where the shard came from: "option", "slurm", "kubernetes", "aws-batch" */
+	const char *files_from; /* --files-from FILE ("-": standard input), or NULL */
+	bool files_from_null;   /* --null: its paths end with NUL, not newline */
+	bool allow_partial;     /* merge --allow-partial: shards may be missing */
+	const char *baseline;   /* --baseline FILE, or NULL */
 	const char *write_baseline; /* --write-baseline FILE, or NULL */
 	bool show_suppressed;       /* --show-suppressed */
 	int image;                  /* --image 1, --no-image 0, default -1: detect container images */

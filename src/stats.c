@@ -67,6 +67,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 	into->binaries += from->binaries;
 	into->utf16 += from->utf16;
 	into->findings += from->findings;
+	into->with_findings += from->with_findings;
+	into->queued += from->queued;
 	into->unreported += from->unreported;
 	for (size_t i = 0; i < into->nrules && i < from->nrules; i++) {
 		into->by_rule[i] += from->by_rule[i];
@@ -77,6 +79,8 @@ void mp_stats_add(struct mp_stats *into, const struct mp_stats *from)
 		into->by_kind[i] += from->by_kind[i];
 	into->skipped_symlinks += from->skipped_symlinks;
 	into->skipped_excluded += from->skipped_excluded;
+	into->skipped_shard += from->skipped_shard;
+	into->skipped_sample += from->skipped_sample;
 	into->skipped_system += from->skipped_system;
 	into->skipped_test_values += from->skipped_test_values;
 	into->skipped_media += from->skipped_media;

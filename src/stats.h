@@ -52,6 +52,8 @@ struct mp_stats {
 	uint64_t by_kind[MP_NK__COUNT];
 	uint64_t skipped_symlinks;    /* links not followed */
 	uint64_t skipped_excluded;    /* paths matching --exclude */
+	uint64_t skipped_shard;       /* objects of other shards (--shard) */
+	uint64_t skipped_sample;      /* objects left out of the sample (--sample) */
 	uint64_t skipped_test_values; /* documented example values not reported */
 	uint64_t skipped_system;      /* /proc, /sys, /dev under a scan of / */
 	uint64_t skipped_media;       /* images, audio, video not scanned (--media=skip) */
@@ -59,6 +61,10 @@ struct mp_stats {
 	uint64_t suppressed;          /* findings in the --baseline (written only with --show-suppressed) */
 	uint64_t skipped_not_added;   /* --staged: findings on lines the staged diff does not add */
 	struct mp_prof *prof;         /* NULL unless profiling */
+
+	/* Objects: for --report and --sample. */
+	uint64_t with_findings; /* inputs with a finding counted (written or unreported) */
+	uint64_t queued;        /* objects the walker queued (the sample, with --sample) */
 };
 
 int mp_stats_init(struct mp_stats *s, size_t nrules);

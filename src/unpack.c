@@ -16,6 +16,7 @@
 #include "budget.h"
 #include "filetype.h"
 #include "log.h"
+#include "structured.h"
 #include "text.h"
 #include "unpack.h"
 
@@ -346,6 +347,30 @@ static enum mp_content ask_magic(struct mp_unpacker *u, const void *p, size_t n)
 	return mp_content_from_mime(u->magic != NULL ? magic_buffer(u->magic, p, n) : NULL);
 }
 
+/* Tell the scanner whether st's text is CSV or JSON, from its name and its
+ * peek. The name is the member's, or the input's path; the content of a
+ * compressed file without a stored name ("<decompressed>") is named after
+ * the compressed file, its suffix removed: reports.csv.gz holds reports.csv. */
+static void detect_structure(struct mp_unpacker *u, struct stream *st)
+{
+	struct mp_struct_info info;
+	char name[NAME_MAX_BYTES + 1];
+	const char *n = st->nchain > 0 ? u->chain[st->nchain - 1] : u->loc->path;
+
+	if (st->nchain > 0 && st->decompressed && strcmp(n, "<decompressed>") == 0) {
+		const char *parent = st->nchain >= 2 ? u->chain[st->nchain - 2] : u->loc->path;
+		size_t len = strlen(parent), k = mp_struct_strip_compression(parent, len);
+		if (k > NAME_MAX_BYTES)
+			k = NAME_MAX_BYTES;
+		memcpy(name, parent, k);
+		name[k] = '\0';
+		n = name;
+	}
+	mp_struct_detect(n, st->buf, st->peek, &info);
+	if (info.kind != MP_STRUCT_NONE)
+		mp_scanner_next_structure(u->scanner, &info);
+}
+
 /* Scan st's content, which is not a container (or could not be opened as
  * one), according to its type. */
 static void scan_typed(struct mp_unpacker *u, struct stream *st)
@@ -355,6 +380,8 @@ static void scan_typed(struct mp_unpacker *u, struct stream *st)
 
 	if (c == MP_CT_UNSURE)
 		c = ask_magic(u, st->buf, st->peek);
+	if (st->depth == 0)
+		u->counts.type = MP_FT__COUNT + (unsigned)c;
 	switch (c) {
 	case MP_CT_MEDIA:
 		if (!u->e->scan_media) {
@@ -397,7 +424,7 @@ static void scan_typed(struct mp_unpacker *u, struct stream *st)
 			mp_scan_stream(u->scanner, &loc, &rd, &bytes);
 		}
 		return;
-	case MP_CT_TEXT:
+	case MP_CT_TEXT: detect_structure(u, st); break;
 	case MP_CT__COUNT: break;
 	}
 	scan_plain(u, st, flags);
@@ -747,6 +774,8 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 				scan_typed(u, st);
 				return;
 			}
+			if (st->depth == 0)
+				u->counts.type = (unsigned)t;
 			if (st->decompressed)
 				st->nchain--;
 			if (open_archive(u, st, t))
@@ -755,6 +784,15 @@ static void scan_content(struct mp_unpacker *u, struct stream *st)
 		}
 	}
 	scan_typed(u, st);
+}
+
+const char *mp_unpack_type_name(unsigned type)
+{
+	if (type < MP_FT__COUNT)
+		return mp_filetype_name((enum mp_filetype)type);
+	if (type < MP_UNPACK_NTYPES)
+		return mp_content_name((enum mp_content)(type - MP_FT__COUNT));
+	return "unknown";
 }
 
 struct mp_unpacker *mp_unpacker_new(const struct mp_engine *e, struct mp_scanner *s,
@@ -806,6 +844,7 @@ void mp_unpack_scan(struct mp_unpacker *u, const struct mp_loc *loc, const struc
 	struct stream st = {.u = u, .depth = 0, .top = rd, .buf = u->lv[0].buf, .state = SRC_MORE};
 
 	memset(&u->counts, 0, sizeof u->counts);
+	u->counts.type = MP_FT__COUNT + MP_CT_TEXT;
 	u->loc = loc;
 	u->base = loc->nchain < MP_UNPACK_BASE_MAX ? (unsigned)loc->nchain : MP_UNPACK_BASE_MAX;
 	for (unsigned i = 0; i < u->base; i++)

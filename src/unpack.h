@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "filetype.h"
 #include "scan.h"
 
 /* What one input gave. */
@@ -42,7 +43,15 @@ struct mp_unpack_counts {
 	uint64_t utf16;          /* objects typed UTF-16 text and transcoded */
 	uint64_t media;          /* objects typed media and skipped (--media=skip) */
 	uint64_t binary_skipped; /* objects typed binary and skipped (--binary=skip) */
+	unsigned type;           /* what the input itself was taken for: see mp_unpack_type_name */
 };
+
+/* Types of an input: the enum mp_filetype of a container that was opened
+ * (gzip, zip, tar, ...), or MP_FT__COUNT + the enum mp_content it was
+ * scanned (or skipped) as: text, utf-16le, utf-16be, binary, media. */
+#define MP_UNPACK_NTYPES (MP_FT__COUNT + MP_CT__COUNT)
+/* The type's name: mp_filetype_name or mp_content_name. */
+const char *mp_unpack_type_name(unsigned type);
 
 struct mp_unpacker;
 

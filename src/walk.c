@@ -28,6 +28,7 @@ struct state {
 	size_t rootlen;     /* bytes of the root in path */
 	dev_t root_dev;
 	bool root_is_slash;
+	uint32_t bucket;      /* the bucket of the entries below the current top-level directory */
 	struct ancestor *anc; /* directories from the root down; depth + 1 entries */
 	size_t nanc, capanc;
 };
@@ -44,6 +45,8 @@ struct mp_item *mp_item_new(const char *path, bool is_stdin, bool follow)
 	it->data = NULL;
 	it->len = 0;
 	it->staged = NULL;
+	it->rel = 0;
+	it->bucket = MP_BUCKET_NONE;
 	it->image = NULL;
 	memcpy(it->path, path, n + 1);
 	return it;
@@ -63,13 +66,55 @@ static void note(struct state *st, const char *kind, const char *fmt, ...)
 	st->w->notice(st->w->ctx, st->path.data, kind, msg);
 }
 
-static void push(struct state *st, bool follow)
+/* Queue the current path; rel is the offset of its root-relative part. */
+static void push(struct state *st, bool follow, size_t rel)
 {
+	const struct mp_select *sel = st->w->select;
+	struct mp_bucket_name *b = st->bucket != MP_BUCKET_NONE ? &st->w->buckets->b[st->bucket] : NULL;
+	if (!mp_select_all(sel)) {
+		uint64_t h = mp_path_hash(st->path.data + rel, st->path.len - rel);
+		if (!mp_select_shard(sel, h)) {
+			st->w->stats->skipped_shard++;
+			return;
+		}
+		if (b)
+			b->population++;
+		if (!mp_select_sample(sel, h)) {
+			st->w->stats->skipped_sample++;
+			return;
+		}
+	} else if (b) {
+		b->population++;
+	}
+	if (b)
+		b->sampled++;
 	struct mp_item *it = mp_item_new(st->path.data, false, follow);
+	if (it != NULL) {
+		it->rel = (uint32_t)rel;
+		it->bucket = st->bucket;
+	}
 	if (it == NULL || mp_queue_push(st->w->queue, it) != 0) {
 		free(it);
 		note(st, "error", "cannot queue the file (out of memory)");
+		return;
 	}
+	st->w->stats->queued++;
+}
+
+/* --report: the bucket of what follows, named n bytes at name ("." when n
+ * is 0), of the root being walked. */
+static void set_bucket(struct state *st, const char *name, size_t n)
+{
+	struct mp_walk *w = st->w;
+	bool over = false;
+
+	if (w->buckets == NULL)
+		return;
+	st->bucket = mp_buckets_find(w->buckets, w->root, name, n, &over);
+	if (over)
+		w->notice(w->ctx, w->buckets->roots[w->root], "limit",
+			  "buckets limit reached: further top-level directories of this root are counted "
+			  "together in the bucket (other)");
 }
 
 static const char *special_name(mode_t m)
@@ -236,9 +281,13 @@ static void walk_dir(struct state *st, int dfd, size_t depth)
 				w->stats->skipped_system++;
 				continue;
 			}
+			if (depth == 0)
+				set_bucket(st, name, strlen(name));
 			enter(st, dirfd(d), name, via_link, depth + 1);
 		} else if (type == DT_REG) {
-			push(st, via_link);
+			if (depth == 0)
+				set_bucket(st, "", 0);
+			push(st, via_link, (size_t)(rel - st->path.data));
 		} else {
 			note(st, "special-file", "%s skipped, never opened", special_name(mode));
 		}
@@ -258,6 +307,7 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 
 	memset(&st, 0, sizeof st);
 	st.w = w;
+	st.bucket = MP_BUCKET_NONE;
 	mp_buf_init(&st.path, PATH_BYTES_MAX);
 	if (mp_buf_adds(&st.path, root) != 0) {
 		mp_buf_free(&st.path);
@@ -265,8 +315,17 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 	}
 	if (strcmp(root, "-") == 0) {
 		struct mp_item *it = mp_item_new("-", true, true);
+		set_bucket(&st, "", 0);
+		if (it != NULL)
+			it->bucket = st.bucket;
+		if (st.bucket != MP_BUCKET_NONE) {
+			w->buckets->b[st.bucket].population++;
+			w->buckets->b[st.bucket].sampled++;
+		}
 		if (it == NULL || mp_queue_push(w->queue, it) != 0)
 			free(it);
+		else
+			w->stats->queued++;
 		goto out;
 	}
 	/* Roots are followed even when they are links, as a user named them. */
@@ -278,10 +337,24 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 	if (S_ISREG(sb.st_mode)) {
 		const char *base = strrchr(root, '/');
 		base = base ? base + 1 : root;
-		if (mp_ignore_match(w->ignore, base, base))
+		if (mp_ignore_match(w->ignore, base, base)) {
 			w->stats->skipped_excluded++;
-		else
-			push(&st, true);
+		} else if (w->listed) {
+			/* A listed path is named below the list's root: its
+			 * bucket is its first component. */
+			const char *rel = root;
+			while (rel[0] == '/' || (rel[0] == '.' && rel[1] == '/'))
+				rel += rel[0] == '/' ? 1 : 2;
+			const char *slash = strchr(rel, '/');
+			if (slash != NULL)
+				set_bucket(&st, rel, (size_t)(slash - rel));
+			else
+				set_bucket(&st, "", 0);
+			push(&st, true, 0);
+		} else {
+			set_bucket(&st, "", 0);
+			push(&st, true, (size_t)(base - root));
+		}
 	} else if (S_ISDIR(sb.st_mode)) {
 		st.rootlen = st.path.len;
 		st.root_dev = sb.st_dev;

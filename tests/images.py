@@ -346,6 +346,19 @@ class Images(e2e.TreeCase):
         code, _, err = e2e.run(["scan", "--platform", "linux", "multi"], cwd=self.d)
         self.assertEqual(code, 2)
 
+    def test_report_and_shard_take_an_image_as_one_object(self):
+        standard_image().docker_save(os.path.join(self.d, "image.tar"))
+        code, _, err, recs = image_scan(self, ["--report", "objects", "image.tar"], cwd=self.d)
+        objs = [r for r in recs if r["type"] == "object"]
+        self.assertEqual([o["location"]["path"] for o in objs], ["image.tar"], err)
+        self.assertEqual(len(e2e.findings(recs)), len(EXPECTED))
+        # the shards of a run take the image once between them, whole
+        got = []
+        for k in range(3):
+            code, _, err, recs = image_scan(self, ["--shard", "%d/3" % k, "image.tar"], cwd=self.d)
+            got.append(len(e2e.findings(recs)))
+        self.assertEqual(sorted(got), [0, 0, len(EXPECTED)])
+
     # ---- bad input: a notice, and the rest of the image is scanned ----
 
     def notices_of(self, path, image=True):

@@ -6,15 +6,54 @@ byte-identical: SARIF output is sorted, and holds no timing. Secret-shaped
 values are assembled at run time, as in e2e.py, whose helpers are reused.
 """
 import base64
+import copy
 import io
 import json
 import os
+import re
 import sys
 import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import AKID, GHP, TreeCase, run  # noqa: E402
+
+try:
+    import jsonschema
+except ImportError:
+    # Debian's python3-jsonschema (scripts/install-deps), when the python3
+    # running the tests is not Debian's own.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import jsonschema  # noqa: E402
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                           "sarif-2.1.0-magpie.schema.json")
+with open(SCHEMA_PATH, encoding="utf-8") as _f:
+    SCHEMA = json.load(_f)
+
+# RFC 3986: a URI reference is unreserved, reserved and %XX only.
+_URI_REF = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:" + _URI_REF.pattern[1:])
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("uri-reference")
+def _is_uri_reference(s):
+    return not isinstance(s, str) or bool(_URI_REF.match(s))
+
+
+@FORMATS.checks("uri")
+def _is_uri(s):
+    return not isinstance(s, str) or bool(_URI.match(s))
+
+
+VALIDATOR = jsonschema.Draft4Validator(SCHEMA, format_checker=FORMATS)
+
+
+def schema_errors(doc):
+    """Every way doc breaks the SARIF 2.1.0 schema, as readable lines."""
+    return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path) or "(root)", e.message)
+            for e in VALIDATOR.iter_errors(doc)]
 
 
 def sarif(testcase, args, cwd):
@@ -27,6 +66,7 @@ def sarif(testcase, args, cwd):
     testcase.assertEqual(outs[0][1], outs[1][1], "SARIF differs between -j1 and -j4")
     code, out, err = outs[0]
     doc = json.loads(out.decode("utf-8"))
+    testcase.assertEqual(schema_errors(doc), [], "SARIF 2.1.0 schema violations")
     testcase.assertEqual(doc["version"], "2.1.0")
     testcase.assertEqual(doc["$schema"], "https://json.schemastore.org/sarif-2.1.0.json")
     testcase.assertEqual(len(doc["runs"]), 1)
@@ -147,6 +187,95 @@ class Sarif(TreeCase):
         self.assertEqual(code, 0)
         self.assertEqual(r["results"], [])
         self.assertEqual(r["tool"]["driver"]["rules"], [])
+
+
+class Schema(TreeCase):
+    """The output against the SARIF 2.1.0 schema in tests/data, and the
+    schema against broken documents, so that the check cannot pass by
+    accepting anything."""
+
+    def rich(self):
+        """A scan with every kind of object magpie writes: results in a
+        file and in an archive member, a suppressed result, notices."""
+        self.write("a.env", "k=%s\n" % AKID)
+        code, _, _ = run(["scan", "--write-baseline", "base.json", "--format", "jsonl", "a.env"], cwd=self.d)
+        self.assertEqual(code, 1)
+        self.write("b.env", "token: %s\nmail bob.smith@example.org\n" % GHP)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as t:
+            data = ("x\ntoken = %s\n" % GHP).encode()
+            ti = tarfile.TarInfo("etc/app.conf")
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        self.write("img.tar.gz", buf.getvalue())
+        self.write("cut.gz", b"\x1f\x8b\x08\x00cut")
+        code, out, _, r = sarif(self, ["--baseline", "base.json", "--show-suppressed", "."], self.d)
+        self.assertEqual(code, 1)
+        return json.loads(out.decode("utf-8")), r
+
+    def test_every_object_kind_validates(self):
+        doc, r = self.rich()
+        self.assertEqual(schema_errors(doc), [])
+        kinds = {res["ruleId"] for res in r["results"]}
+        self.assertIn("github.pat-classic", kinds)
+        self.assertTrue(any("suppressions" in res for res in r["results"]), "a suppressed result")
+        self.assertTrue(any("chain" in res.get("properties", {}) for res in r["results"]), "an archive member")
+        self.assertTrue(r["invocations"][0]["toolExecutionNotifications"], "a notice")
+
+    def test_rules_carry_githubs_security_properties(self):
+        _, r = self.rich()
+        bands = {"critical": (9.0, 10.0), "high": (7.0, 8.9), "medium": (4.0, 6.9), "low": (0.1, 3.9)}
+        for d in r["tool"]["driver"]["rules"]:
+            p = d["properties"]
+            self.assertEqual(p["tags"], ["security", p["category"]])
+            if p["severity"] == "info":
+                self.assertNotIn("security-severity", p)
+                continue
+            lo, hi = bands[p["severity"]]
+            self.assertTrue(lo <= float(p["security-severity"]) <= hi, d)
+
+    def test_schema_rejects_broken_documents(self):
+        doc, _ = self.rich()
+        res0 = ("runs", 0, "results", 0)
+        region = res0 + ("locations", 0, "physicalLocation", "region")
+
+        def at(d, path):
+            for k in path:
+                d = d[k]
+            return d
+
+        breakages = {
+            "wrong version": lambda d: d.__setitem__("version", "2.0.0"),
+            "no runs": lambda d: d.pop("runs"),
+            "unknown top-level property": lambda d: d.__setitem__("results", []),
+            "result without message": lambda d: at(d, res0).pop("message"),
+            "message without text or id": lambda d: at(d, res0).__setitem__("message", {"markdown": "x"}),
+            "level not in SARIF's set": lambda d: at(d, res0).__setitem__("level", "fatal"),
+            "ruleIndex below -1": lambda d: at(d, res0).__setitem__("ruleIndex", -2),
+            "line 0": lambda d: at(d, region).__setitem__("startLine", 0),
+            "column as a string": lambda d: at(d, region).__setitem__("startColumn", "8"),
+            "unknown region property": lambda d: at(d, region).__setitem__("line", 3),
+            "uri with a raw space": lambda d: at(d, res0 + ("locations", 0, "physicalLocation",
+                                                             "artifactLocation")).__setitem__("uri", "a b.env"),
+            "physical location without artifact": lambda d: at(d, res0 + ("locations", 0,
+                                                                           "physicalLocation")).pop("artifactLocation"),
+            "fingerprint not a string": lambda d: at(d, res0).__setitem__("partialFingerprints", {"magpie/v1": 1}),
+            "driver without name": lambda d: d["runs"][0]["tool"]["driver"].pop("name"),
+            "rule without id": lambda d: d["runs"][0]["tool"]["driver"]["rules"][0].pop("id"),
+            "help without text": lambda d: d["runs"][0]["tool"]["driver"]["rules"][0].__setitem__("help", {}),
+            "invocation without executionSuccessful":
+                lambda d: d["runs"][0]["invocations"][0].pop("executionSuccessful"),
+            "notification without message":
+                lambda d: d["runs"][0]["invocations"][0]["toolExecutionNotifications"][0].pop("message"),
+            "suppression kind unknown": lambda d: [x for x in d["runs"][0]["results"] if "suppressions" in x][0]
+                ["suppressions"][0].__setitem__("kind", "baseline"),
+            "duplicate tags": lambda d: d["runs"][0]["tool"]["driver"]["rules"][0]["properties"]
+                .__setitem__("tags", ["security", "security"]),
+        }
+        for name, breakage in breakages.items():
+            broken = copy.deepcopy(doc)
+            breakage(broken)
+            self.assertNotEqual(schema_errors(broken), [], "the schema accepts: " + name)
 
 
 if __name__ == "__main__":

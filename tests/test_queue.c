@@ -119,6 +119,28 @@ static void *pop_thread(void *arg)
 	return NULL;
 }
 
+Test(queue, blocked_push_waits_for_half_the_queue, .timeout = 20)
+{
+	struct mp_queue *q = mp_queue_new(4, NULL);
+	struct pusher p = {.q = q, .item = tag(4), .rc = -7};
+	pthread_t t;
+
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(mp_queue_push(q, tag(i)), 0);
+	atomic_init(&p.done, 0);
+	cr_assert_eq(pthread_create(&t, NULL, push_thread, &p), 0);
+	sleep_ms(150);
+	cr_assert_eq(untag(mp_queue_pop(q)), 0);
+	sleep_ms(150);
+	cr_assert_eq(atomic_load(&p.done), 0, "woken with the queue still 3/4 full");
+	cr_assert_eq(untag(mp_queue_pop(q)), 1);
+	pthread_join(t, NULL);
+	cr_assert_eq(p.rc, 0);
+	for (int i = 2; i <= 4; i++)
+		cr_assert_eq(untag(mp_queue_pop(q)), i);
+	mp_queue_free(q);
+}
+
 Test(queue, pop_blocks_while_empty_until_push, .timeout = 20)
 {
 	struct mp_queue *q = mp_queue_new(4, NULL);

@@ -22,6 +22,19 @@ Test(sarif, finding_level_from_severity)
 	cr_assert_str_eq(mp_sarif_level(MP_SEV_INFO), "note");
 }
 
+Test(sarif, security_severity_in_githubs_bands)
+{
+	/* GitHub: >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low. */
+	cr_assert_geq(atof(mp_sarif_security_severity(MP_SEV_CRITICAL)), 9.0);
+	double h = atof(mp_sarif_security_severity(MP_SEV_HIGH));
+	cr_assert(h >= 7.0 && h < 9.0);
+	double m = atof(mp_sarif_security_severity(MP_SEV_MEDIUM));
+	cr_assert(m >= 4.0 && m < 7.0);
+	double l = atof(mp_sarif_security_severity(MP_SEV_LOW));
+	cr_assert(l > 0.0 && l < 4.0);
+	cr_assert_null(mp_sarif_security_severity(MP_SEV_INFO));
+}
+
 Test(sarif, notice_level_from_kind)
 {
 	cr_assert_str_eq(mp_sarif_notice_level("unreadable"), "error");

@@ -500,3 +500,61 @@ Test(walk, item_new_copies_path)
 	cr_assert_not(it->is_stdin);
 	free(it);
 }
+
+Test(walk, shards_partition_the_tree_by_relative_path, .timeout = 30)
+{
+	/* Three shards of the same tree, walked through two different root
+	 * spellings, take every file exactly once; the items' rel part is the
+	 * path under the root. */
+	char name[32];
+	size_t total = 0;
+	unsigned seen[40] = {0};
+	struct wfx x;
+
+	wfx_init(&x);
+	mkdir_ok(x.root, "b1");
+	mkdir_ok(x.root, "b2");
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "b%d/o%02d.csv", 1 + i % 2, i);
+		file_ok(x.root, name);
+	}
+	char *slash = t_cat(x.root, "//", NULL);
+	for (uint32_t k = 0; k < 3; k++) {
+		struct mp_select sel = {.shard_k = k, .shard_n = 3};
+		x.w.select = &sel;
+		cr_assert_eq(mp_walk_root(&x.w, k == 1 ? slash : x.root), 0);
+	}
+	drain(&x);
+	dump(&x);
+	for (size_t i = 0; i < x.nitems; i++) {
+		const struct mp_item *it = x.items[i];
+		int n = -1;
+		cr_assert_eq(sscanf(it->path + it->rel, "b%*d/o%d.csv", &n), 1, "rel part of %s", it->path);
+		cr_assert(it->path[it->rel] == 'b', "%s: rel %u", it->path, it->rel);
+		cr_assert(n >= 0 && n < 40);
+		seen[n]++;
+		total++;
+	}
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(seen[i], 1, "o%02d taken %u times", i, seen[i]);
+	cr_assert_eq(total, 40);
+	cr_assert_eq(x.stats.skipped_shard, 80, "each shard skips the others' files");
+	free(slash);
+	wfx_free(&x);
+}
+
+Test(walk, file_root_rel_is_its_base_name, .timeout = 30)
+{
+	struct wfx x;
+
+	wfx_init(&x);
+	mkdir_ok(x.root, "d");
+	file_ok(x.root, "d/f.json");
+	char *p = t_path(x.root, "d/f.json");
+	cr_assert_eq(mp_walk_root(&x.w, p), 0);
+	drain(&x);
+	cr_assert_eq(x.nitems, 1);
+	cr_assert_str_eq(x.items[0]->path + x.items[0]->rel, "f.json");
+	free(p);
+	wfx_free(&x);
+}
