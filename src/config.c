@@ -12,6 +12,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "log.h"
 #include "settings.h"
 
 #define CONFIG_NAME ".magpie.yml"
@@ -126,10 +127,11 @@ static void add_rules(struct ctx *x, yaml_node_t *e)
 	char buf[PATH_MAX];
 	struct stat st;
 
-	if (p[0] != '/' && snprintf(buf, sizeof buf, "%s/%s", x->dir, p) < (int)sizeof buf)
+	if (p[0] != '/' && snprintf(buf, sizeof buf, "%s/%s", x->dir ? x->dir : ".", p) < (int)sizeof buf)
 		p = buf;
 	if (stat(p, &st) != 0) {
-		fail(x, e, "rule path '%s' cannot be read: %s", scalar(e), strerror(errno));
+		char eb[128];
+		fail(x, e, "rule path '%s' cannot be read: %s", scalar(e), mp_strerror(errno, eb, sizeof eb));
 		return;
 	}
 	char *k = keep(x, p);
@@ -260,7 +262,8 @@ int mp_config_load(struct mp_settings *s, struct mp_config *c, const char *path,
 	c->path = strdup(path);
 	f = fopen(path, "rb");
 	if (f == NULL || fstat(fileno(f), &st) != 0) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		char eb[128];
+		snprintf(err, errlen, "%s: cannot read: %s", path, mp_strerror(errno, eb, sizeof eb));
 		if (f)
 			fclose(f);
 		return -1;
@@ -271,10 +274,14 @@ int mp_config_load(struct mp_settings *s, struct mp_config *c, const char *path,
 		return -1;
 	}
 	x.dir = strdup(path);
-	if (x.dir != NULL) {
+	if (x.dir == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		fclose(f);
+		return -1;
+	} else {
 		char *slash = strrchr(x.dir, '/');
 		if (slash == NULL)
-			strcpy(x.dir, ".");
+			memcpy(x.dir, ".", 2); /* path is at least one byte: room for ".\0" */
 		else if (slash == x.dir)
 			slash[1] = '\0';
 		else

@@ -425,7 +425,8 @@ static size_t merge_buckets(struct buckets *bs, const struct mp_ruleset *rs)
 {
 	size_t out = 0;
 
-	qsort(bs->b, bs->n, sizeof *bs->b, cmp_mbucket);
+	if (bs->n > 1) /* qsort's array may not be NULL, even empty */
+		qsort(bs->b, bs->n, sizeof *bs->b, cmp_mbucket);
 	for (size_t i = 0; i < bs->n;) {
 		size_t j = i + 1;
 		json_object *acc = bs->b[i].o, *top;
