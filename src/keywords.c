@@ -5,15 +5,6 @@
 
 #include "keywords.h"
 
-static inline unsigned char fold(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c + ('a' - 'A'));
-	if (c == '_' || c == '-')
-		return ' ';
-	return c;
-}
-
 #define BIT(set, b)    ((set)[(b) >> 5] & (UINT32_C(1) << ((b)&31)))
 #define SETBIT(set, b) ((set)[(b) >> 5] |= UINT32_C(1) << ((b)&31))
 
@@ -27,13 +18,13 @@ void mp_kwset_init(struct mp_kwset *set, char *const *words, size_t n)
 	memset(set, 0, sizeof *set);
 	for (size_t k = 0; k < n && k < MP_RULE_KEYWORDS_MAX; k++) {
 		const unsigned char *w = (const unsigned char *)words[k];
-		unsigned char f = fold(w[0]);
+		unsigned char f = mp_kw_fold(w[0]);
 		size_t kl = strlen(words[k]);
 		SETBIT(set->first, f);
 		if (kl == 1)
 			SETBIT(set->single, f);
 		else
-			SETBIT(set->pair, pair_hash(f, fold(w[1])));
+			SETBIT(set->pair, pair_hash(f, mp_kw_fold(w[1])));
 		set->len[k] = (uint8_t)(kl < 255 ? kl : 255);
 	}
 	set->ready = true;
@@ -45,17 +36,18 @@ static bool find_in(const struct mp_kwset *set, char *const *words, size_t nword
 		    size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = fold(p[i]);
+		unsigned char c = mp_kw_fold(p[i]);
 		if (!BIT(set->first, c))
 			continue;
-		if (!BIT(set->single, c) && (i + 1 >= n || !BIT(set->pair, pair_hash(c, fold(p[i + 1])))))
+		if (!BIT(set->single, c) &&
+		    (i + 1 >= n || !BIT(set->pair, pair_hash(c, mp_kw_fold(p[i + 1])))))
 			continue;
 		for (size_t k = 0; k < nwords; k++) {
 			const unsigned char *kw = (const unsigned char *)words[k];
 			size_t kl = set->len[k], j = 1;
-			if (kl > n - i || fold(kw[0]) != c)
+			if (kl > n - i || mp_kw_fold(kw[0]) != c)
 				continue;
-			while (j < kl && fold(p[i + j]) == fold(kw[j]))
+			while (j < kl && mp_kw_fold(p[i + j]) == mp_kw_fold(kw[j]))
 				j++;
 			if (j == kl)
 				return true;

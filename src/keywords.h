@@ -13,6 +13,17 @@
 
 #include "rules.h"
 
+/* A byte as keywords compare it: ASCII letters lower-cased, '_' and '-'
+ * as ' '. Shared with the header and key labels of structured objects. */
+static inline unsigned char mp_kw_fold(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char)(c + ('a' - 'A'));
+	if (c == '_' || c == '-')
+		return ' ';
+	return c;
+}
+
 /* Prepare set for words[0..n) (n <= MP_RULE_KEYWORDS_MAX). mp_hsdb_build
  * does it for every rule; a rule not prepared is prepared per call. */
 void mp_kwset_init(struct mp_kwset *set, char *const *words, size_t n);

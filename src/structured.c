@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "keywords.h"
 #include "scan.h"
 #include "structured.h"
 
@@ -311,15 +312,6 @@ void mp_struct_detect(const char *name, const void *data, size_t n, struct mp_st
 
 /* ---- labels ---- */
 
-static inline unsigned char fold(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return (unsigned char)(c + ('a' - 'A'));
-	if (c == '_' || c == '-')
-		return ' ';
-	return c;
-}
-
 /* A keyword's core: without the punctuation around it. *lead and *trail
  * say whether punctuation was there (it then stands for a boundary). */
 static void keyword_core(const char *kw, const char **core, size_t *len, bool *lead, bool *trail)
@@ -344,7 +336,7 @@ static bool core_in(const char *core, size_t cl, bool lead, bool trail, const ch
 		return false;
 	for (size_t i = 0; i + cl <= n; i++) {
 		size_t j = 0;
-		while (j < cl && fold((unsigned char)p[i + j]) == fold((unsigned char)core[j]))
+		while (j < cl && mp_kw_fold((unsigned char)p[i + j]) == mp_kw_fold((unsigned char)core[j]))
 			j++;
 		if (j < cl)
 			continue;
@@ -387,7 +379,7 @@ struct mp_labels {
 
 static unsigned bucket(unsigned char a, unsigned char b)
 {
-	return (fold(a) * 31u + fold(b)) & (LABEL_BUCKETS - 1);
+	return (mp_kw_fold(a) * 31u + mp_kw_fold(b)) & (LABEL_BUCKETS - 1);
 }
 
 struct mp_labels *mp_labels_new(const struct mp_ruleset *rs)
@@ -464,7 +456,7 @@ size_t mp_labels_match(const struct mp_labels *ls, const char *p, size_t n, uint
 			if (kw->len > n - i)
 				continue;
 			while (j < kw->len &&
-			       fold((unsigned char)p[i + j]) == fold((unsigned char)kw->core[j]))
+			       mp_kw_fold((unsigned char)p[i + j]) == mp_kw_fold((unsigned char)kw->core[j]))
 				j++;
 			if (j < kw->len)
 				continue;
