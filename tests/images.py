@@ -130,10 +130,14 @@ class Image:
         blobs = {}
         descs = []
         for l in self.layers:
-            b = gz(l) if compress else l
+            if compress == "zstd":
+                b = subprocess.run(["zstd", "-q", "-c"], input=l, capture_output=True, check=True).stdout
+                suffix = "+zstd"
+            else:
+                b = gz(l) if compress else l
+                suffix = "+gzip" if compress else ""
             blobs[sha(b)] = b
-            descs.append({"mediaType": media_type or ("application/vnd.oci.image.layer.v1.tar" +
-                                                      ("+gzip" if compress else "")),
+            descs.append({"mediaType": media_type or ("application/vnd.oci.image.layer.v1.tar" + suffix),
                           "digest": sha(b), "size": len(b)})
         cfg = self.config_bytes()
         blobs[sha(cfg)] = cfg
@@ -275,6 +279,13 @@ class Images(e2e.TreeCase):
     def test_oci_dir_uncompressed(self):
         standard_image().oci_dir(os.path.join(self.d, "layout"), compress=False)
         self.check_standard("layout", "OCI directory, tar layers")
+
+    @unittest.skipUnless(shutil.which("zstd"), "zstd (Debian package zstd) not installed")
+    def test_oci_dir_zstd_layers(self):
+        standard_image().oci_dir(os.path.join(self.d, "layout"), compress="zstd")
+        recs = self.check_standard("layout", "OCI directory, tar+zstd layers")
+        self.assertTrue(all(f["location"]["layer"]["media_type"].endswith("tar+zstd")
+                            for f in e2e.findings(recs) if "layer" in f["location"]))
 
     def test_oci_tar(self):
         standard_image().oci_tar(os.path.join(self.d, "oci.tar"))
