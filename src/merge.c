@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "discover.h"
+#include "image.h"
 #include "log.h"
 #include "report.h"
 #include "rules.h"
@@ -711,6 +712,41 @@ static void text_bucket(json_object *o, struct mp_buf *out)
 	}
 }
 
+/* location.image and location.layer, read back into ref (strings and tags
+ * borrowed from the parsed record; tags needs room for 64). Returns ref,
+ * or NULL when the location is not in an image. */
+static const struct mp_image_ref *image_location(json_object *jl, struct mp_image_ref *ref, const char **tags)
+{
+	json_object *im, *ly, *arr, *v;
+
+	if (!json_object_object_get_ex(jl, "image", &im))
+		return NULL;
+	memset(ref, 0, sizeof *ref);
+	if (json_object_object_get_ex(im, "repo_tags", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr) && ref->ntags < 64; i++)
+			tags[ref->ntags++] = json_object_get_string(json_object_array_get_idx(arr, i));
+	ref->repo_tags = tags;
+	ref->platform = jget_str(im, "platform");
+	ref->manifest_digest = jget_str(im, "manifest_digest");
+	ref->config_digest = jget_str(im, "config_digest");
+	if (json_object_object_get_ex(jl, "layer", &ly)) {
+		ref->layer = (unsigned)jget_int(ly, "index", 0);
+		ref->layer_digest = jget_str(ly, "digest");
+		ref->diff_id = jget_str(ly, "diff_id");
+		ref->media_type = jget_str(ly, "media_type");
+		ref->created_by = jget_str(ly, "created_by");
+		const char *st = jget_str(ly, "status");
+		for (int k = MP_LS_NONE; st != NULL && k <= MP_LS_UNKNOWN; k++) {
+			const char *name = mp_layer_status_name((enum mp_layer_status)k);
+			if (name != NULL && strcmp(st, name) == 0)
+				ref->status = (enum mp_layer_status)k;
+		}
+		if (json_object_object_get_ex(ly, "status_layer", &v))
+			ref->status_layer = (unsigned)json_object_get_int64(v);
+	}
+	return ref;
+}
+
 /* Write one parsed record through the sink's usual writers (text, sarif). */
 static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch *b,
 			  const struct mp_sink *sink)
@@ -723,7 +759,12 @@ static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch
 		return;
 	char *path = jget_bytes(jl, "path", NULL);
 	char **chain = jget_chain(jl, &nchain);
-	struct mp_loc loc = {.path = path ? path : "", .chain = (const char *const *)chain, .nchain = nchain};
+	struct mp_image_ref ref;
+	const char *tags[64];
+	struct mp_loc loc = {.path = path ? path : "",
+			     .chain = (const char *const *)chain,
+			     .nchain = nchain,
+			     .image = image_location(jl, &ref, tags)};
 
 	if (strcmp(type, "object") == 0) {
 		if (sink->fmt == MP_FMT_TEXT)

@@ -115,6 +115,12 @@ static void text_finding(struct mp_batch *b, const struct mp_sink *s, const stru
 		      (unsigned long long)f->column, s->color ? sev_color(r->severity) : "",
 		      mp_severity_name(r->severity), off, r->name, r->id, mp_confidence_name(f->confidence),
 		      f->test_value ? ", test value" : "", suppressed ? ", suppressed" : "", f->redacted);
+	if (loc->image != NULL && loc->image->layer > 0 && loc->image->status_layer > 0) {
+		/* It still ships in the image, though a later layer hid it. */
+		mp_buf_printf(&b->buf, "    %s in layer %u; still in layer %u of the image\n",
+			      mp_layer_status_name(loc->image->status), loc->image->status_layer,
+			      loc->image->layer);
+	}
 	if (f->record.cell || f->record.json) {
 		/* Where inside the CSV or JSON, on a line of its own. */
 		mp_buf_adds(&b->buf, "    at ");
@@ -161,7 +167,7 @@ static void add_str(json_object *o, const char *key, const char *v)
 }
 
 /* A location inside a container image: "image" and, in a layer, "layer". */
-static void add_image(json_object *o, const struct mp_image_ref *r)
+void mp_json_add_image(json_object *o, const struct mp_image_ref *r)
 {
 	json_object *im = json_object_new_object(), *tags = json_object_new_array();
 
@@ -193,7 +199,7 @@ static void jw_image(struct mp_buf *o, const struct mp_image_ref *r)
 	size_t n;
 	const char *s;
 
-	add_image(t, r);
+	mp_json_add_image(t, r);
 	s = json_object_to_json_string_length(t, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
 	/* {"image":...} without its braces */
 	if (n > 2) {
@@ -227,7 +233,7 @@ static void add_location(json_object *o, const struct mp_loc *loc)
 		json_object_object_add(o, "chain_base64", raw);
 	}
 	if (loc->image != NULL)
-		add_image(o, loc->image);
+		mp_json_add_image(o, loc->image);
 }
 
 static void put_json(struct mp_batch *b, json_object *o)

@@ -134,6 +134,11 @@ struct json_object *mp_record_json(const struct mp_record *r);
  * appended to out, sanitized to printable UTF-8; nothing when none. */
 void mp_record_text(const struct mp_record *r, struct mp_buf *out);
 
+/* Add "image" and, for a location in a layer, "layer" (with its status)
+ * to o, as in the JSON location. */
+struct mp_image_ref;
+void mp_json_add_image(struct json_object *o, const struct mp_image_ref *r);
+
 /* "path!chain[0]!chain[1]..." for messages, sanitized to printable UTF-8. */
 void mp_loc_display(const struct mp_loc *loc, struct mp_buf *out);
 

@@ -198,6 +198,8 @@ void mp_sarif_hold_result(struct mp_buf *out, const struct mp_loc *loc, const st
 	if (f->test_value)
 		json_object_object_add(props, "test_value", json_object_new_boolean(1));
 	add_chain(props, loc);
+	if (loc->image != NULL)
+		mp_json_add_image(props, loc->image);
 	{
 		json_object *rec = mp_record_json(&f->record);
 		if (rec != NULL)
@@ -235,6 +237,8 @@ void mp_sarif_hold_notice(struct mp_buf *out, const struct mp_loc *loc, const ch
 	json_object_object_add(o, "locations", locs);
 	json_object_object_add(props, "kind", json_object_new_string(kind));
 	add_chain(props, loc);
+	if (loc->image != NULL)
+		mp_json_add_image(props, loc->image);
 	json_object_object_add(o, "properties", props);
 	mp_buf_free(&text);
 	hold(out, HELD_NOTICE, o);

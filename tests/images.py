@@ -291,6 +291,41 @@ class Images(e2e.TreeCase):
         standard_image().oci_tar(os.path.join(self.d, "oci.tar"))
         self.check_standard("oci.tar", "OCI tar")
 
+    def test_sarif_and_text_carry_the_layer_status_and_merge_keeps_it(self):
+        """SARIF results hold location.image and location.layer (with the
+        status) in their properties, the text format says what hid a
+        finding, and magpie merge rebuilds both from the JSON output."""
+        standard_image().oci_dir(os.path.join(self.d, "layout"))
+
+        def run(fmt, j=2):
+            return e2e.run(["scan", "-j%d" % j, "--format", fmt, "layout"], cwd=self.d)
+
+        code, sarif, err = run("sarif")
+        self.assertEqual(code, 1, err)
+        self.assertEqual(run("sarif", 1)[1], sarif, "SARIF is the same bytes for any -j")
+        results = json.loads(sarif)["runs"][0]["results"]
+        statuses = sorted((r["properties"]["layer"]["status"], r["properties"]["layer"].get("status_layer", 0))
+                          for r in results if "layer" in r["properties"])
+        jsonl = e2e.records(run("jsonl")[1])
+        want = sorted((f["location"]["layer"]["status"], f["location"]["layer"].get("status_layer", 0))
+                      for f in e2e.findings(jsonl) if "layer" in f["location"])
+        self.assertEqual(statuses, want)
+        self.assertIn("deleted", [s for s, _ in statuses])
+        self.assertIn("overwritten", [s for s, _ in statuses])
+        self.assertTrue(all("image" in r["properties"] for r in results))
+        code, text, _ = run("text", 1)
+        hidden = [l for l in text.decode().splitlines() if "; still in layer" in l]
+        self.assertEqual(len(hidden), len([s for s in statuses if s[1] > 0]))
+        self.assertTrue(any(l.strip().startswith("deleted in layer 3") for l in hidden), hidden)
+        # A merge of the one output gives the same SARIF and text.
+        out = os.path.join(self.d, "scan.jsonl")
+        with open(out, "wb") as f:
+            f.write(run("jsonl")[1])
+        code, msarif, err = e2e.run(["merge", "--format", "sarif", out], cwd=self.d)
+        self.assertEqual((code, msarif), (1, sarif), err)
+        code, mtext, err = e2e.run(["merge", "--format", "text", out], cwd=self.d)
+        self.assertEqual(mtext.decode().splitlines()[:-1], text.decode().splitlines()[:-1])
+
     # ---- options ----
 
     def test_final_only(self):
