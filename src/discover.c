@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "discover.h"
+#include "pathhash.h"
 
 #define SAMPLES_MAX (16u << 20) /* bytes of formatted samples kept per object */
 
@@ -251,18 +252,7 @@ uint32_t mp_buckets_find_rel(struct mp_buckets *bs, uint32_t root, const char *r
 {
 	const char *slash;
 
-	while (n > 0 && *rel == '/') {
-		rel++;
-		n--;
-	}
-	while (n >= 2 && rel[0] == '.' && rel[1] == '/') {
-		rel += 2;
-		n -= 2;
-		while (n > 0 && *rel == '/') {
-			rel++;
-			n--;
-		}
-	}
+	rel = mp_path_trim(rel, &n);
 	slash = memchr(rel, '/', n);
 	return mp_buckets_find(bs, root, rel, slash ? (size_t)(slash - rel) : 0, overflowed);
 }

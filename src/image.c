@@ -329,13 +329,10 @@ static bool tar_checksum_ok(const unsigned char *h)
 /* Drop "./" and "/" at the front and "/" at the end. */
 static void normalize(char *s)
 {
-	size_t n, k = 0;
+	size_t n = strlen(s);
+	const char *t = mp_path_trim(s, &n);
 
-	while (s[k] == '/' || (s[k] == '.' && s[k + 1] == '/'))
-		k += s[k] == '/' ? 1 : 2;
-	if (k > 0)
-		memmove(s, s + k, strlen(s + k) + 1);
-	n = strlen(s);
+	memmove(s, t, n + 1);
 	while (n > 0 && s[n - 1] == '/')
 		s[--n] = '\0';
 }

@@ -60,19 +60,32 @@ struct buckets {
 /* One record line of a json or jsonl file, trimmed of the array's framing:
  * NULL at the end. *n gets its length; err is set on a read error or a line
  * too long. */
-static const char *next_record(FILE *f, char **line, size_t *cap, size_t *n, const char *path, bool *err)
+static const char *next_record(FILE *f, struct mp_buf *line, size_t *n, const char *path, bool *err)
 {
-	ssize_t got;
+	char chunk[1 << 16];
 
-	while ((got = getline(line, cap, f)) >= 0) {
-		size_t len = (size_t)got;
-		char *p = *line;
-		if (len > MERGE_LINE_MAX) {
-			mp_log_error("%s: a line of more than %u bytes: not magpie output", path,
-				     MERGE_LINE_MAX);
-			*err = true;
-			return NULL;
+	for (;;) {
+		bool whole = false;
+		mp_buf_reset(line);
+		/* A line is read in chunks into a buffer capped at MERGE_LINE_MAX,
+		 * so a file that is not magpie's output cannot take more. */
+		while (fgets(chunk, sizeof chunk, f) != NULL) {
+			size_t k = strlen(chunk);
+			if (mp_buf_add(line, chunk, k) != 0) {
+				mp_log_error("%s: a line of more than %u bytes: not magpie output", path,
+					     MERGE_LINE_MAX);
+				*err = true;
+				return NULL;
+			}
+			if (k > 0 && chunk[k - 1] == '\n') {
+				whole = true;
+				break;
+			}
 		}
+		if (!whole && line->len == 0)
+			break; /* the end, or a read error */
+		char *p = line->data;
+		size_t len = line->len;
 		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' '))
 			len--;
 		if (len > 0 && p[len - 1] == ',')
@@ -94,16 +107,12 @@ static const char *next_record(FILE *f, char **line, size_t *cap, size_t *n, con
 	return NULL;
 }
 
-static bool is_summary(const char *p, size_t n)
+/* Is the record p[0..n) of this type? magpie writes "type" first. */
+static bool is_type(const char *p, size_t n, const char *type)
 {
-	static const char pfx[] = "{\"type\":\"summary\"";
-	return n >= sizeof pfx - 1 && memcmp(p, pfx, sizeof pfx - 1) == 0;
-}
-
-static bool is_bucket(const char *p, size_t n)
-{
-	static const char pfx[] = "{\"type\":\"bucket\"";
-	return n >= sizeof pfx - 1 && memcmp(p, pfx, sizeof pfx - 1) == 0;
+	size_t k = strlen(type);
+	return n >= k + 11 && memcmp(p, "{\"type\":\"", 9) == 0 && memcmp(p + 9, type, k) == 0 &&
+	       p[9 + k] == '"';
 }
 
 static int64_t jget_int(json_object *o, const char *k, int64_t dflt)
@@ -179,28 +188,29 @@ static int keep_bucket(struct buckets *bs, const char *p, const char *path)
 /* Pass 1 for one file: its summary, and its bucket records. */
 static int read_summary(struct input *in, struct buckets *bs)
 {
-	char *line = NULL;
-	size_t cap = 0, n;
+	struct mp_buf line;
+	size_t n;
 	bool err = false;
 	const char *p;
 	FILE *f = open_input(in->path);
 
 	if (f == NULL)
 		return -1;
-	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
-		if (is_bucket(p, n)) {
+	mp_buf_init(&line, MERGE_LINE_MAX);
+	while ((p = next_record(f, &line, &n, in->path, &err)) != NULL) {
+		if (is_type(p, n, "bucket")) {
 			if (keep_bucket(bs, p, in->path) != 0) {
 				err = true;
 				break;
 			}
 			continue;
 		}
-		if (!is_summary(p, n))
+		if (!is_type(p, n, "summary"))
 			continue;
 		json_object_put(in->summary);
 		in->summary = json_tokener_parse(p);
 	}
-	free(line);
+	mp_buf_free(&line);
 	fclose(f);
 	if (err)
 		return -1;
@@ -819,16 +829,17 @@ static void replay_record(json_object *o, struct mp_ruleset *rs, struct mp_batch
 /* Pass 2 for one file. */
 static int replay(const struct input *in, struct mp_sink *sink, struct mp_batch *b, struct mp_ruleset *rs)
 {
-	char *line = NULL;
-	size_t cap = 0, n;
+	struct mp_buf line;
+	size_t n;
 	bool err = false;
 	const char *p;
 	FILE *f = open_input(in->path);
 
 	if (f == NULL)
 		return -1;
-	while ((p = next_record(f, &line, &cap, &n, in->path, &err)) != NULL) {
-		if (is_summary(p, n) || is_bucket(p, n))
+	mp_buf_init(&line, MERGE_LINE_MAX);
+	while ((p = next_record(f, &line, &n, in->path, &err)) != NULL) {
+		if (is_type(p, n, "summary") || is_type(p, n, "bucket"))
 			continue; /* written once, merged, at the end */
 		if (sink->fmt == MP_FMT_JSON || sink->fmt == MP_FMT_JSONL) {
 			if (mp_buf_add(&b->buf, p, n) != 0 || mp_buf_addc(&b->buf, '\n') != 0) {
@@ -850,7 +861,7 @@ static int replay(const struct input *in, struct mp_sink *sink, struct mp_batch 
 			mp_sink_write(sink, b);
 	}
 	mp_sink_write(sink, b);
-	free(line);
+	mp_buf_free(&line);
 	fclose(f);
 	return err ? -1 : 0;
 }

@@ -30,22 +30,31 @@ static void sha256(const char *p, size_t n, unsigned char md[32])
 			   NULL); /* the slow way, which allocates nothing of ours */
 }
 
+const char *mp_path_trim(const char *rel, size_t *n)
+{
+	size_t k = *n;
+
+	for (;;) {
+		if (k >= 2 && rel[0] == '.' && rel[1] == '/') {
+			rel += 2;
+			k -= 2;
+		} else if (k >= 1 && rel[0] == '/') {
+			rel++;
+			k--;
+		} else {
+			break;
+		}
+	}
+	*n = k;
+	return rel;
+}
+
 uint64_t mp_path_hash(const char *rel, size_t n)
 {
 	unsigned char md[32];
 	uint64_t h = 0;
 
-	for (;;) {
-		if (n >= 2 && rel[0] == '.' && rel[1] == '/') {
-			rel += 2;
-			n -= 2;
-		} else if (n >= 1 && rel[0] == '/') {
-			rel++;
-			n--;
-		} else {
-			break;
-		}
-	}
+	rel = mp_path_trim(rel, &n);
 	sha256(rel, n, md);
 	for (int i = 0; i < 8; i++)
 		h = h << 8 | md[i];

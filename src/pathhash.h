@@ -17,8 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The hash of rel[0..n), after dropping leading "./" and "/" (so "./a/b",
- * "/a/b" and "a/b" agree). */
+/* rel[0..*n) without its leading "/" and "./" (so "./a/b", "/a/b" and
+ * "a/b" agree): returns where the rest starts, and sets *n to its length.
+ * Every use of a root-relative path (shard, sample, bucket, a layer's
+ * member names) trims it this way. */
+const char *mp_path_trim(const char *rel, size_t *n);
+
+/* The hash of rel[0..n), trimmed by mp_path_trim. */
 uint64_t mp_path_hash(const char *rel, size_t n);
 
 /* What a run takes. A zeroed struct takes everything. */

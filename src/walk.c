@@ -101,20 +101,38 @@ static void push(struct state *st, bool follow, size_t rel)
 	st->w->stats->queued++;
 }
 
-/* --report: the bucket of what follows, named n bytes at name ("." when n
- * is 0), of the root being walked. */
-static void set_bucket(struct state *st, const char *name, size_t n)
+/* The one notice when the buckets limit is first reached for a root. */
+static void bucket_overflow(struct state *st, bool over)
 {
 	struct mp_walk *w = st->w;
-	bool over = false;
 
-	if (w->buckets == NULL)
-		return;
-	st->bucket = mp_buckets_find(w->buckets, w->root, name, n, &over);
 	if (over)
 		w->notice(w->ctx, w->buckets->roots[w->root], "limit",
 			  "buckets limit reached: further top-level directories of this root are counted "
 			  "together in the bucket (other)");
+}
+
+/* --report: the bucket of what follows, named n bytes at name ("." when n
+ * is 0), of the root being walked. */
+static void set_bucket(struct state *st, const char *name, size_t n)
+{
+	bool over = false;
+
+	if (st->w->buckets == NULL)
+		return;
+	st->bucket = mp_buckets_find(st->w->buckets, st->w->root, name, n, &over);
+	bucket_overflow(st, over);
+}
+
+/* The same for a path relative to the root: its first component. */
+static void set_bucket_rel(struct state *st, const char *rel)
+{
+	bool over = false;
+
+	if (st->w->buckets == NULL)
+		return;
+	st->bucket = mp_buckets_find_rel(st->w->buckets, st->w->root, rel, strlen(rel), &over);
+	bucket_overflow(st, over);
 }
 
 static const char *special_name(mode_t m)
@@ -342,14 +360,7 @@ int mp_walk_root(struct mp_walk *w, const char *root)
 		} else if (w->listed) {
 			/* A listed path is named below the list's root: its
 			 * bucket is its first component. */
-			const char *rel = root;
-			while (rel[0] == '/' || (rel[0] == '.' && rel[1] == '/'))
-				rel += rel[0] == '/' ? 1 : 2;
-			const char *slash = strchr(rel, '/');
-			if (slash != NULL)
-				set_bucket(&st, rel, (size_t)(slash - rel));
-			else
-				set_bucket(&st, "", 0);
+			set_bucket_rel(&st, root);
 			push(&st, true, 0);
 		} else {
 			set_bucket(&st, "", 0);

@@ -30,6 +30,19 @@ Test(pathhash, leading_dot_slash_and_slash_ignored)
 	cr_assert_neq(ph("../a/b.csv"), ph("a/b.csv"));
 }
 
+Test(pathhash, trim_drops_only_leading_slashes_and_dot_slashes)
+{
+	const char *cases[][2] = {{"a/b", "a/b"},     {"./a/b", "a/b"}, {"/a/b", "a/b"}, {".//./a", "a"},
+				  {"../a", "../a"},   {".a/b", ".a/b"}, {"a/./b", "a/./b"}, {"./", ""},
+				  {"", ""},           {".", "."}};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		size_t n = strlen(cases[i][0]);
+		const char *t = mp_path_trim(cases[i][0], &n);
+		cr_assert_eq(n, strlen(cases[i][1]), "%s", cases[i][0]);
+		cr_assert(memcmp(t, cases[i][1], n) == 0, "%s -> %.*s", cases[i][0], (int)n, t);
+	}
+}
+
 Test(pathhash, every_object_in_exactly_one_shard)
 {
 	unsigned per[7] = {0};
