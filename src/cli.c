@@ -411,16 +411,11 @@ int mp_cli_parse(int argc, char **argv, struct mp_settings *s)
 		case 'q': s->quiet = true; break;
 		case OPT_STAGED: s->staged = true; break;
 		case OPT_SHARD: shard_arg = optarg; break;
-		case OPT_SHARD_COUNT: {
-			uint32_t k, n;
-			char spec[32];
-			snprintf(spec, sizeof spec, "0/%s", optarg);
-			if (strlen(optarg) > 16 || mp_shard_parse(spec, &k, &n, err, sizeof err) != 0)
+		case OPT_SHARD_COUNT:
+			if (mp_shard_count_parse(optarg, &shard_count) != 0)
 				return usage_error("--shard-count takes a count from 1 to %u, got '%s'",
 						   MP_SHARD_MAX, optarg);
-			shard_count = n;
 			break;
-		}
 		case OPT_FILES_FROM: s->files_from = optarg; break;
 		case OPT_NULL: s->files_from_null = true; break;
 		case OPT_ALLOW_PARTIAL: s->allow_partial = true; break;

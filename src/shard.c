@@ -23,6 +23,16 @@ static bool number(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+int mp_shard_count_parse(const char *s, uint32_t *n)
+{
+	uint64_t v;
+
+	if (!number(s, MP_SHARD_MAX, &v) || v == 0)
+		return -1;
+	*n = (uint32_t)v;
+	return 0;
+}
+
 int mp_shard_parse(const char *arg, uint32_t *k, uint32_t *n, char *err, size_t errlen)
 {
 	char kbuf[16];
@@ -125,12 +135,14 @@ static int indexed(const char *(*get)(const char *name, void *ctx), void *ctx, c
 				 var);
 			return -1;
 		}
-		if (!number(c, MP_SHARD_MAX, &cnt) || cnt == 0) {
+		uint32_t c32;
+		if (mp_shard_count_parse(c, &c32) != 0) {
 			snprintf(err, errlen,
 				 "--shard auto: MAGPIE_SHARD_COUNT='%s' is not a count from 1 to %u", c,
 				 MP_SHARD_MAX);
 			return -1;
 		}
+		cnt = c32;
 	}
 	if (idx >= cnt) {
 		snprintf(err, errlen, "--shard auto: %s=%llu is not below the shard count %llu", var,

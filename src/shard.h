@@ -21,6 +21,9 @@
 /* The most shards a scan may be cut into. */
 #define MP_SHARD_MAX 1000000u
 
+/* A shard count, 1 to MP_SHARD_MAX, into *n. Returns 0 or -1. */
+int mp_shard_count_parse(const char *s, uint32_t *n);
+
 /* "K/N" into *k, *n. Returns 0, or -1 with a message in err. */
 int mp_shard_parse(const char *arg, uint32_t *k, uint32_t *n, char *err, size_t errlen);
 

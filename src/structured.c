@@ -1334,14 +1334,3 @@ size_t mp_json_path_render(const struct mp_json_cursor *c, char *out, size_t max
 	k += plen - from;
 	return k;
 }
-
-const char *mp_json_error_text(enum mp_json_error e)
-{
-	switch (e) {
-	case MP_JSON_OK: return "no error";
-	case MP_JSON_SYNTAX: return "malformed JSON";
-	case MP_JSON_TOO_DEEP: return "json-depth limit";
-	case MP_JSON_PATH_LONG: return "json-path limit";
-	}
-	return "?";
-}

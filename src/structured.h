@@ -236,7 +236,4 @@ size_t mp_json_path_render(const struct mp_json_cursor *c, char *out, size_t max
  * reads keys from here. */
 size_t mp_json_component(const struct mp_json_cursor *c, uint32_t i, const char **p);
 
-/* A short description of the error (static). */
-const char *mp_json_error_text(enum mp_json_error e);
-
 #endif

@@ -51,6 +51,18 @@ Test(shard, parse_k_of_n)
 	cr_assert(strstr(err, "below N") != NULL, "%s", err);
 }
 
+Test(shard, count)
+{
+	uint32_t n = 9;
+
+	cr_assert_eq(mp_shard_count_parse("16", &n), 0);
+	cr_assert_eq(n, 16);
+	const char *bad[] = {"0", "-1", "", "4x", "1000001", " 3"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		cr_assert_eq(mp_shard_count_parse(bad[i], &n), -1, "'%s' accepted", bad[i]);
+	cr_assert_eq(n, 16, "nothing written on refusal");
+}
+
 Test(shard, slurm_plain_range)
 {
 	/* sbatch --array=0-3: tasks 0..3 are shards 0..3 of 4. */
