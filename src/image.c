@@ -2041,37 +2041,53 @@ static int queue_job(const struct mp_image_opts *o, struct mp_image_job *j)
 }
 
 /* Queue the units of each built image: the config, and each layer whose
- * blob is there. */
+ * blob is there. The jobs are all made first: once the last one is queued,
+ * a worker may finish it and free the group and its images, so nothing of
+ * them is read after a push. */
 static void queue_images(const struct mp_image_opts *o, struct src *s)
 {
 	unsigned n = 0;
 	struct group *g;
-	size_t nimgs = s->nimgs;
+	struct mp_image_job **jobs;
+	size_t nimgs = s->nimgs, k = 0;
 
 	for (size_t i = 0; i < s->nimgs; i++)
 		for (size_t u = 0; u < s->imgs[i]->nunits; u++)
 			n += u == 0 || !s->imgs[i]->units[u].missing;
 	if (nimgs == 0 || (g = group_new(s, n)) == NULL)
 		return;
-	for (size_t i = 0; i < nimgs; i++) {
+	jobs = calloc(n, sizeof *jobs);
+	for (size_t i = 0; jobs != NULL && i < nimgs; i++) {
 		struct mp_image *img = g->imgs[i];
 		for (size_t u = 0; u < img->nunits; u++) {
-			struct mp_image_job *j;
 			if (u > 0 && img->units[u].missing)
 				continue;
-			j = calloc(1, sizeof *j);
-			if (j != NULL) {
-				j->img = img;
-				j->unit = u;
-			}
-			if (j == NULL || queue_job(o, j) != 0) {
-				/* Units not queued never finish: nothing of the
-				 * input is written (the queue is closing). */
-				mp_log_error("%s: cannot queue the image's layers", img->path);
-				return;
-			}
+			if ((jobs[k] = calloc(1, sizeof *jobs[k])) == NULL)
+				break;
+			jobs[k]->img = img;
+			jobs[k++]->unit = u;
 		}
 	}
+	if (jobs == NULL || k < n) {
+		/* Nothing queued, so the group never completes: nothing of the
+		 * input is written. */
+		mp_log_error("%s: out of memory: the image's layers are not scanned", s->path);
+		for (size_t i = 0; jobs != NULL && i < k; i++)
+			mp_image_job_free(jobs[i]);
+		free(jobs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (queue_job(o, jobs[i]) != 0) {
+			/* queue_job freed it; units not queued never finish, so
+			 * nothing of the input is written (the queue is closing). */
+			mp_log_error("%s: cannot queue the image's layers", s->path);
+			for (size_t r = i + 1; r < n; r++)
+				mp_image_job_free(jobs[r]);
+			break;
+		}
+	}
+	free(jobs);
 }
 
 static int root_dir(const struct mp_image_opts *o, const char *root)
